@@ -1,0 +1,1 @@
+"""GridWatch: real-time monitoring and closed-loop dispatch for grid-based community governance."""

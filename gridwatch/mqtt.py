@@ -1,0 +1,32 @@
+"""MQTT clients for GridWatch's own processes, configured from the settings in one place."""
+
+from __future__ import annotations
+
+import paho.mqtt.client as paho
+
+from gridwatch.settings import Settings
+
+
+def make_client(settings: Settings, client_id: str, *, clean_start: bool = True) -> paho.Client:
+    """A paho client (callback API v2) speaking the configured protocol version."""
+    v5 = settings.mqtt_protocol == "5"
+    client = paho.Client(
+        paho.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+        clean_session=None if v5 else clean_start,
+    )
+    if settings.mqtt_username:
+        client.username_pw_set(settings.mqtt_username, settings.mqtt_password)
+    client.reconnect_delay_set(min_delay=1, max_delay=10)
+    return client
+
+
+def connect(client: paho.Client, settings: Settings, *, clean_start: bool = True) -> None:
+    """Connect (blocking for the TCP handshake); the network loop is the caller's."""
+    if settings.mqtt_protocol == "5":
+        client.connect(
+            settings.mqtt_host, settings.mqtt_port, keepalive=30, clean_start=clean_start
+        )
+    else:
+        client.connect(settings.mqtt_host, settings.mqtt_port, keepalive=30)
