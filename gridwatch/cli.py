@@ -94,15 +94,16 @@ def simulate() -> None:
 @click.option("--speed", type=float, default=1.0, help="Scene seconds per wall second.")
 @click.option("--duration", type=float, default=None, help="Stop after this many wall seconds.")
 @click.option("--seed", type=int, default=1, help="Random seed for the scenes.")
+@click.option("--max-fps", type=float, default=None, help="Cap every camera's frame rate.")
 @click.pass_context
 def simulate_devices(
-    ctx: click.Context, speed: float, duration: float | None, seed: int
+    ctx: click.Context, speed: float, duration: float | None, seed: int, max_fps: float | None
 ) -> None:
     """Run every simulated device of the site continuously, with incidents every few minutes."""
     from simulators.runner import run_site_simulation
 
     settings = _settings(ctx)
-    run_site_simulation(settings, speed=speed, duration_s=duration, seed=seed)
+    run_site_simulation(settings, speed=speed, duration_s=duration, seed=seed, max_fps=max_fps)
 
 
 @main.group()
@@ -117,7 +118,9 @@ def db_migrate(ctx: click.Context) -> None:
     from gridwatch import db as database
 
     applied = database.migrate(_database_url(_settings(ctx)))
-    click.echo(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    click.echo(
+        f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else "")
+    )
 
 
 @main.group()
@@ -126,8 +129,9 @@ def site() -> None:
 
 
 @site.command("load")
-@click.argument("site_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-                required=False)
+@click.argument(
+    "site_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=False
+)
 @click.pass_context
 def site_load(ctx: click.Context, site_dir: Path | None) -> None:
     """Validate a site folder and store it in the database (safe to repeat)."""

@@ -18,6 +18,8 @@ SQL_DIR = PROJECT_ROOT / "sql"
 TIMESCALE_SUFFIX = ".timescale.sql"
 # Any constant works; it keeps two processes from migrating the same database at once.
 MIGRATION_LOCK_ID = 7_402_115
+# NOTIFY channel on which alert changes wake dispatch and the dashboard.
+ALERTS_CHANNEL = "gridwatch_alerts"
 
 
 def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:

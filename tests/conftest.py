@@ -24,7 +24,9 @@ from gridwatch.services import (
 )
 from gridwatch.settings import Settings, load_settings
 
-LOCAL_PG = os.environ.get("GRIDWATCH_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+LOCAL_PG = os.environ.get(
+    "GRIDWATCH_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture(scope="session")

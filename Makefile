@@ -1,0 +1,38 @@
+# The two commands: `make demo` runs the whole system, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install browser lint clean
+
+$(BIN)/gridwatch: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(BIN)/gridwatch
+
+demo: install
+	$(BIN)/gridwatch up
+
+# Browser tests drive Debian's Chromium; install it where we may (root or sudo).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium and chromium-driver"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+		echo "chromium/chromedriver missing and cannot be installed here: browser tests will skip"; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install browser lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .gridwatch .pytest_cache

@@ -1,0 +1,74 @@
+"""The dispatch process: wakes on new or cleared alerts (LISTEN/NOTIFY) and sweeps regularly."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import psycopg
+
+from dispatch.workorders import close_if_alert_cleared_early, open_for_alert
+from gridwatch import db
+from gridwatch.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY_S = 2.0
+
+_UNDISPATCHED = """
+SELECT a.id FROM alerts a
+WHERE a.state <> 'cleared' AND NOT EXISTS (SELECT 1 FROM work_orders w WHERE w.alert_id = a.id)
+ORDER BY a.id
+FOR UPDATE OF a SKIP LOCKED
+"""
+_CLEARED_OPEN = """
+SELECT a.id FROM alerts a JOIN work_orders w ON w.alert_id = a.id
+WHERE a.state = 'cleared' AND w.state IN ('reported', 'dispatched')
+ORDER BY a.id
+FOR UPDATE OF w SKIP LOCKED
+"""
+
+
+def sweep(conn: psycopg.Connection, now: datetime) -> tuple[int, int]:
+    """Open orders for alerts that have none; close early-cleared ones. Returns the counts."""
+    opened = closed = 0
+    with conn.transaction():
+        for row in conn.execute(_UNDISPATCHED).fetchall():
+            if open_for_alert(conn, int(row["id"]), now) is not None:
+                opened += 1
+        for row in conn.execute(_CLEARED_OPEN).fetchall():
+            if close_if_alert_cleared_early(conn, int(row["id"]), now):
+                closed += 1
+    return opened, closed
+
+
+def run_dispatch(
+    settings: Settings,
+    stop: threading.Event | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC).astimezone(),
+) -> None:
+    """Dispatch until stopped. The clock gives local time: duty rosters are local."""
+    assert settings.database_url
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    listener = psycopg.connect(settings.database_url, autocommit=True)
+    listener.execute(f"LISTEN {db.ALERTS_CHANNEL}")
+    work = db.connect(settings.database_url)
+    log.info("dispatch running")
+    try:
+        while not stop.is_set():
+            opened, closed = sweep(work, clock())
+            if opened or closed:
+                log.info("dispatch: %d work order(s) opened, %d closed early", opened, closed)
+            # Wake at the next notification or after the sweep interval, whichever is first.
+            for _ in listener.notifies(timeout=SWEEP_EVERY_S, stop_after=1):
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        listener.close()
+        work.close()

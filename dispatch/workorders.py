@@ -1,0 +1,163 @@
+"""Work orders: opened for alerts, assigned to the grid worker on duty, moved through the loop.
+
+The clock is a parameter everywhere (`now`), so deadlines can be tested without waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import psycopg
+
+from gridwatch.domain import Severity, WorkOrderState, check_transition
+
+log = logging.getLogger(__name__)
+
+# (accept within, resolve within) by severity; the closed loop's first deadlines.
+DEADLINES: dict[Severity, tuple[timedelta, timedelta]] = {
+    Severity.CRITICAL: (timedelta(minutes=5), timedelta(hours=1)),
+    Severity.MAJOR: (timedelta(minutes=15), timedelta(hours=4)),
+    Severity.MINOR: (timedelta(minutes=30), timedelta(hours=24)),
+    Severity.WARNING: (timedelta(hours=1), timedelta(hours=72)),
+}
+
+# Alert types whose work order may close by itself when the alert clears before anyone
+# accepted it: the problem went away (the car left the fire lane).
+AUTO_CLOSE_ON_CLEAR = frozenset({"fire_lane_occupied"})
+
+# Overnight shifts are stored with ends_at <= starts_at and belong to the weekday they start.
+_ON_DUTY = """
+SELECT person_id FROM duty_roster
+WHERE grid_id = %(grid)s AND (
+       (starts_at < ends_at AND weekday = %(dow)s AND %(t)s >= starts_at AND %(t)s < ends_at)
+    OR (starts_at >= ends_at AND weekday = %(dow)s AND %(t)s >= starts_at)
+    OR (starts_at >= ends_at AND weekday = %(prev_dow)s AND %(t)s < ends_at))
+ORDER BY person_id
+LIMIT 1
+"""
+
+
+def on_duty_worker(conn: psycopg.Connection, grid_id: str, now: datetime) -> str | None:
+    dow = now.isoweekday()
+    row = conn.execute(
+        _ON_DUTY,
+        {"grid": grid_id, "dow": dow, "prev_dow": 7 if dow == 1 else dow - 1, "t": now.time()},
+    ).fetchone()
+    return None if row is None else str(row["person_id"])
+
+
+def open_for_alert(conn: psycopg.Connection, alert_id: int, now: datetime) -> int | None:
+    """Open and dispatch the work order of an alert; None if it already has one."""
+    alert = conn.execute(
+        "SELECT id, grid_id, type, severity, title, device_id FROM alerts WHERE id = %s",
+        (alert_id,),
+    ).fetchone()
+    if alert is None:
+        raise LookupError(f"alert {alert_id} does not exist")
+    accept_within, resolve_within = DEADLINES[Severity(alert["severity"])]
+    row = conn.execute(
+        "INSERT INTO work_orders (alert_id, source, grid_id, type, severity, title, state,"
+        " accept_due, resolve_due, created_at, updated_at)"
+        " VALUES (%s, 'alert', %s, %s, %s, %s, 'reported', %s, %s, %s, %s)"
+        " ON CONFLICT (alert_id) DO NOTHING RETURNING id",
+        (
+            alert_id,
+            alert["grid_id"],
+            alert["type"],
+            alert["severity"],
+            alert["title"],
+            now + accept_within,
+            now + resolve_within,
+            now,
+            now,
+        ),
+    ).fetchone()
+    if row is None:
+        return None
+    order_id = int(row["id"])
+    _event(
+        conn,
+        order_id,
+        None,
+        WorkOrderState.REPORTED,
+        "system",
+        now,
+        f"opened for alert {alert_id} ({alert['type']} on {alert['device_id']})",
+    )
+    worker = on_duty_worker(conn, alert["grid_id"], now)
+    if worker is None:
+        log.warning("no grid worker on duty in %s; work order %d waits", alert["grid_id"], order_id)
+        return order_id
+    conn.execute("UPDATE work_orders SET assignee_id = %s WHERE id = %s", (worker, order_id))
+    transition(
+        conn,
+        order_id,
+        WorkOrderState.DISPATCHED,
+        "system",
+        now,
+        f"dispatched to {worker}, on duty in grid {alert['grid_id']}",
+    )
+    return order_id
+
+
+def transition(
+    conn: psycopg.Connection,
+    order_id: int,
+    target: WorkOrderState,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+) -> None:
+    """Move a work order to `target`, refusing moves the loop does not allow."""
+    row = conn.execute(
+        "SELECT state FROM work_orders WHERE id = %s FOR UPDATE", (order_id,)
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"work order {order_id} does not exist")
+    current = WorkOrderState(row["state"])
+    check_transition(current, target)
+    conn.execute(
+        "UPDATE work_orders SET state = %s, updated_at = %s,"
+        " closed_at = CASE WHEN %s = 'closed' THEN %s ELSE closed_at END WHERE id = %s",
+        (target.value, now, target.value, now, order_id),
+    )
+    _event(conn, order_id, current, target, actor, now, note)
+
+
+def close_if_alert_cleared_early(conn: psycopg.Connection, alert_id: int, now: datetime) -> bool:
+    """Close the order of a cleared alert nobody accepted yet, where the type allows it."""
+    row = conn.execute(
+        "SELECT w.id, w.state, w.type FROM work_orders w JOIN alerts a ON a.id = w.alert_id"
+        " WHERE w.alert_id = %s AND a.state = 'cleared'",
+        (alert_id,),
+    ).fetchone()
+    if row is None or row["type"] not in AUTO_CLOSE_ON_CLEAR:
+        return False
+    if row["state"] not in (WorkOrderState.REPORTED, WorkOrderState.DISPATCHED):
+        return False
+    transition(
+        conn,
+        int(row["id"]),
+        WorkOrderState.CLOSED,
+        "system",
+        now,
+        "alert cleared before anyone accepted the order; closed automatically",
+    )
+    return True
+
+
+def _event(
+    conn: psycopg.Connection,
+    order_id: int,
+    from_state: WorkOrderState | None,
+    to_state: WorkOrderState,
+    actor: str,
+    now: datetime,
+    note: str | None,
+) -> None:
+    conn.execute(
+        "INSERT INTO work_order_events (work_order_id, time, from_state, to_state, actor, note)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (order_id, now, from_state.value if from_state else None, to_state.value, actor, note),
+    )

@@ -1,0 +1,115 @@
+"""`gridwatch up`: broker, database, ingest, dispatch, simulators and dashboard together.
+
+Configured services are used when they answer; otherwise a local broker and an embedded
+PostgreSQL are started under the data folder. Each part runs in its own process (two cores
+are better used that way); Ctrl-C stops them all, then the embedded services.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+
+from gridwatch import db
+from gridwatch.services import port_answers, start_embedded_database, start_local_broker
+from gridwatch.settings import Settings
+from gridwatch.site import load_site, store_site
+
+DASHBOARD_START_TIMEOUT_S = 60.0
+
+
+def _say(message: str) -> None:
+    print(f"[gridwatch] {message}", flush=True)
+
+
+def _child_env(settings: Settings) -> dict[str, str]:
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"GRIDWATCH_{name.upper()}"] = str(value)
+    return env
+
+
+def run_everything(settings: Settings, *, simulators: bool = True) -> int:
+    started = time.monotonic()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        if port_answers(settings.mqtt_host, settings.mqtt_port):
+            _say(f"broker: using the one at {settings.mqtt_host}:{settings.mqtt_port}")
+        else:
+            broker = start_local_broker(settings.data_dir / "broker", settings.mqtt_port)
+            stack.callback(broker.stop)
+            settings = settings.model_copy(
+                update={
+                    "mqtt_host": broker.host,
+                    "mqtt_port": broker.port,
+                    "mqtt_protocol": "5" if broker.kind == "mosquitto" else "3.1.1",
+                }
+            )
+            _say(f"broker: started a local {broker.kind} on {broker.host}:{broker.port}")
+        if settings.database_url:
+            _say("database: using GRIDWATCH_DATABASE_URL")
+        else:
+            _say("database: starting an embedded PostgreSQL (first start takes a few seconds)")
+            embedded = start_embedded_database(settings.data_dir)
+            stack.callback(embedded.stop)
+            settings = settings.model_copy(update={"database_url": embedded.url})
+        assert settings.database_url
+        applied = db.migrate(settings.database_url)
+        _say(f"database: {len(applied)} migration(s) applied")
+        site = load_site(settings.site_dir)
+        settings = settings.model_copy(update={"site_id": site.site_id})
+        with db.connection(settings.database_url) as conn:
+            counts = store_site(conn, site)
+        _say("site: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+
+        parts = {"ingest": ["ingest"], "dispatch": ["dispatch"], "dashboard": ["dashboard"]}
+        if simulators:
+            parts["simulators"] = ["simulate", "devices", "--max-fps", "2"]
+        env = _child_env(settings)
+        children: dict[str, subprocess.Popen[bytes]] = {}
+        for name, args in parts.items():
+            children[name] = subprocess.Popen(
+                [sys.executable, "-m", "gridwatch.cli", *args], env=env, start_new_session=True
+            )
+        stack.callback(_stop_children, children)
+
+        url = f"http://{settings.dashboard_host}:{settings.dashboard_port}/"
+        deadline = time.monotonic() + DASHBOARD_START_TIMEOUT_S
+        while not port_answers(settings.dashboard_host, settings.dashboard_port):
+            if time.monotonic() > deadline or children["dashboard"].poll() is not None:
+                _say("the dashboard did not start; see its log above")
+                return 1
+            time.sleep(0.2)
+        _say(f"up in {time.monotonic() - started:.0f} s. Big screen: {url}")
+        _say(
+            f"running: {', '.join(children)}; MQTT at {settings.mqtt_host}:{settings.mqtt_port}"
+            f", topics gw/v1/{settings.site_id}/#; evidence in {settings.evidence_dir()}"
+        )
+        _say("Ctrl-C stops everything.")
+        try:
+            while True:
+                for name, child in children.items():
+                    if child.poll() is not None:
+                        _say(f"{name} exited with status {child.returncode}; stopping the rest")
+                        return 1
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            _say("stopping")
+            return 0
+
+
+def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    for child in children.values():
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for child in children.values():
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)

@@ -1,0 +1,62 @@
+"""Commands to devices (alarm on/off, door hold, power cut): published and recorded."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import paho.mqtt.client as paho
+import psycopg
+
+from gridwatch.topics import MessageKind, device_topic
+from ingest.devices import DeviceInfo
+
+# Which command an alert sends on raise and on clear, by alert type. A fire-lane camera
+# drives the on-site sound-and-light alarm wired to it, so the command goes to the camera
+# and names the alarm it should switch.
+ALERT_COMMANDS: dict[str, tuple[str, str]] = {
+    "fire_lane_occupied": ("alarm_on", "alarm_off"),
+}
+
+
+def command_for(alert_type: str, cleared: bool) -> str | None:
+    pair = ALERT_COMMANDS.get(alert_type)
+    if pair is None:
+        return None
+    return pair[1] if cleared else pair[0]
+
+
+def send_command(
+    conn: psycopg.Connection,
+    mqtt: paho.Client,
+    device: DeviceInfo,
+    command: str,
+    params: dict[str, Any],
+    alert_id: int | None,
+) -> int:
+    """Record the command, then publish it at QoS 1 on the device's cmd topic; return its id."""
+    topic = device_topic(device.site_id, device.grid_id, device.id, MessageKind.CMD)
+    row = conn.execute(
+        "INSERT INTO device_commands (device_id, alert_id, command, params, topic)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (device.id, alert_id, command, json.dumps(params), topic),
+    ).fetchone()
+    conn.commit()
+    assert row is not None
+    payload = {"id": row["id"], "command": command, "params": params, "ts": time.time()}
+    mqtt.publish(topic, json.dumps(payload), qos=1)
+    return int(row["id"])
+
+
+def record_ack(
+    conn: psycopg.Connection, device_id: str, command_id: int, ack: dict[str, Any]
+) -> bool:
+    """Mark a command answered; False when no such command was sent to that device."""
+    row = conn.execute(
+        "UPDATE device_commands SET acked_at = now(), ack = %s"
+        " WHERE id = %s AND device_id = %s RETURNING id",
+        (json.dumps(ack), command_id, device_id),
+    ).fetchone()
+    conn.commit()
+    return row is not None

@@ -1,0 +1,160 @@
+"""Runs the simulated devices of a site: fire-lane cameras and sensors, continuously."""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from gridwatch.settings import Settings
+from gridwatch.site import load_site
+from simulators.clock import SceneClock
+from simulators.mqtt_devices import DeviceConnection, SensorGateway, SimDevice
+from simulators.scenes.fire_lane import FireLaneScene, encode_jpeg, schedule_random_incidents
+from simulators.sensors import SensorModel
+
+log = logging.getLogger(__name__)
+
+SENSOR_PERIOD_S = 10.0
+PROGRESS_EVERY_S = 30.0
+# Long enough that a demo left running all day never runs out of scripted incidents.
+SCENE_HORIZON_S = 48 * 3600.0
+
+
+def site_devices(settings: Settings) -> list[SimDevice]:
+    site = load_site(settings.site_dir)
+    return [SimDevice(d.id, d.grid_id, str(d.kind), dict(d.config)) for d in site.devices]
+
+
+@dataclass
+class CameraFeed:
+    """A fire-lane camera: its scene, its connection and its next frame."""
+
+    device: SimDevice
+    scene: FireLaneScene
+    connection: DeviceConnection
+    fps: float
+    quality: int = 80
+    seq: int = 0
+
+    def send(self, scene_t: float, clock: SceneClock) -> None:
+        self.seq += 1
+        jpeg = encode_jpeg(self.scene.render(scene_t), self.quality)
+        self.connection.publish_frame(jpeg, clock.epoch(scene_t), self.seq)
+
+
+def fire_lane_scene(device: SimDevice, seed: int) -> FireLaneScene:
+    width, height = device.config.get("resolution", [640, 360])
+    return FireLaneScene(device.config["zones"]["lane"], seed=seed, width=width, height=height)
+
+
+def run_site_simulation(
+    settings: Settings,
+    *,
+    speed: float = 1.0,
+    duration_s: float | None = None,
+    seed: int = 1,
+    max_fps: float | None = None,
+    stop: threading.Event | None = None,
+) -> dict[str, int]:
+    """Play every camera and sensor of the site until duration_s or stop; return counts."""
+    stop = stop or threading.Event()
+    devices = site_devices(settings)
+    clock = SceneClock(speed)
+    feeds: list[CameraFeed] = []
+    for index, device in enumerate(d for d in devices if d.kind == "fire_lane_camera"):
+        scene = fire_lane_scene(device, seed + index)
+        # Each camera's incidents start at a different time, so the site sees one every
+        # few minutes rather than all at once.
+        schedule_random_incidents(
+            scene, seed=seed + index, duration_s=SCENE_HORIZON_S, park_every_s=600.0 + 37.0 * index
+        )
+        fps = float(device.config.get("fps", 5))
+        feeds.append(
+            CameraFeed(
+                device,
+                scene,
+                DeviceConnection(settings, device),
+                min(fps, max_fps) if max_fps else fps,
+            )
+        )
+    sensors = [
+        (d, SensorModel(d.kind, seed=seed + i))
+        for i, d in enumerate(devices)
+        if SensorModel(d.kind, seed=0).reading(0.0) is not None
+    ]
+    gateway = SensorGateway(settings, [d for d, _ in sensors])
+    log.info(
+        "simulating %d fire-lane cameras and %d sensors at %.1fx speed",
+        len(feeds),
+        len(sensors),
+        speed,
+    )
+
+    # A timetable of (scene time due, kind, index): frames and sensor readings interleaved.
+    due: list[tuple[float, int, int]] = [(0.0, 0, i) for i in range(len(feeds))]
+    due += [(i * SENSOR_PERIOD_S / max(len(sensors), 1), 1, i) for i in range(len(sensors))]
+    heapq.heapify(due)
+    counts = {"frames": 0, "readings": 0}
+    next_progress = time.monotonic() + PROGRESS_EVERY_S
+    wall_end = time.monotonic() + duration_s if duration_s else None
+    try:
+        while due and not stop.is_set():
+            scene_t, kind, index = heapq.heappop(due)
+            clock.sleep_until(scene_t)
+            if kind == 0:
+                feed = feeds[index]
+                feed.send(scene_t, clock)
+                counts["frames"] += 1
+                heapq.heappush(due, (scene_t + 1.0 / feed.fps, 0, index))
+            else:
+                device, model = sensors[index]
+                values = model.reading(scene_t)
+                if values:
+                    gateway.publish(device, clock.epoch(scene_t), values)
+                    counts["readings"] += 1
+                heapq.heappush(due, (scene_t + SENSOR_PERIOD_S, 1, index))
+            now = time.monotonic()
+            if now >= next_progress:
+                log.info(
+                    "simulators: scene %.0f s, %d frames and %d readings sent",
+                    scene_t,
+                    counts["frames"],
+                    counts["readings"],
+                )
+                next_progress = now + PROGRESS_EVERY_S
+            if wall_end and now >= wall_end:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for feed in feeds:
+            feed.connection.close()
+        gateway.close()
+    return counts
+
+
+def play_scene(
+    settings: Settings,
+    device: SimDevice,
+    scene: FireLaneScene,
+    *,
+    until_s: float,
+    fps: float = 5.0,
+    speed: float = 40.0,
+) -> DeviceConnection:
+    """Play one camera's scene from 0 to until_s at `speed`; returns its still-open connection.
+
+    The caller closes it; its `commands` list holds the commands the camera received.
+    """
+    connection = DeviceConnection(settings, device)
+    feed = CameraFeed(device, scene, connection, fps)
+    clock = SceneClock(speed)
+    frames = int(until_s * fps)
+    for k in range(frames + 1):
+        scene_t = k / fps
+        clock.sleep_until(scene_t)
+        feed.send(scene_t, clock)
+    return connection

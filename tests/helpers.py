@@ -1,0 +1,58 @@
+"""Small test helpers: waiting on conditions and a subscriber that records what it hears."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+import paho.mqtt.client as paho
+
+from gridwatch.mqtt import connect, make_client
+from gridwatch.settings import Settings
+
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T], timeout_s: float = 15.0, what: str = "condition") -> T:
+    """Poll check() until it returns something truthy; fail with `what` after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(0.05)
+
+
+class Recorder:
+    """Subscribes to topic filters and keeps (topic, payload) pairs in arrival order."""
+
+    def __init__(self, settings: Settings, *filters: str) -> None:
+        self.messages: list[tuple[str, bytes]] = []
+        self._subscribed = threading.Event()
+        self.client = make_client(settings, client_id=f"test-recorder-{uuid.uuid4().hex[:8]}")
+        self.client.on_message = lambda c, u, m: self.messages.append((m.topic, m.payload))
+        self.client.on_subscribe = lambda *a: self._subscribed.set()
+        connect(self.client, settings)
+        for f in filters:
+            self.client.subscribe(f, qos=1)
+        self.client.loop_start()
+        assert self._subscribed.wait(10), "recorder could not subscribe"
+
+    def on(self, topic: str) -> list[bytes]:
+        return [payload for t, payload in self.messages if t == topic]
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def publisher(settings: Settings) -> paho.Client:
+    client = make_client(settings, client_id=f"test-pub-{uuid.uuid4().hex[:8]}")
+    connect(client, settings)
+    client.loop_start()
+    return client
