@@ -16,16 +16,18 @@ install: $(BIN)/gridwatch
 demo: install
 	$(BIN)/gridwatch up
 
-# Browser tests drive Debian's Chromium; install it where we may (root or sudo).
+# Browser tests drive Debian's Chromium; Chinese labels need a CJK font to render.
+BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 browser:
-	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+		&& fc-list 2>/dev/null | grep -qi "noto.*cjk"; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		echo "installing chromium and chromium-driver"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		echo "installing $(BROWSER_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
 	elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
-		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BROWSER_PACKAGES) >/dev/null; \
 	else \
-		echo "chromium/chromedriver missing and cannot be installed here: browser tests will skip"; \
+		echo "$(BROWSER_PACKAGES): missing and cannot be installed here; browser tests will skip"; \
 	fi
 
 lint: install

@@ -1,0 +1,1 @@
+"""The GridWatch dashboard: a Dash app with the command-centre big screen."""

@@ -1,0 +1,460 @@
+"""The big screen's queries against the real database, and its pure layout pieces.
+
+The database is shared by the whole test run, so every row here carries a `tdash-` id and
+the assertions look at those rows (or at how the figures moved), never at whole totals.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from dash import no_update
+
+from dashboard.app import create_app
+from dashboard.components.alert_list import alert_item, alert_items
+from dashboard.components.grid_map import (
+    MAP_STYLE_ASSET,
+    fit_view,
+    grid_bounds,
+    grid_map_figure,
+)
+from dashboard.components.tiles import key_figures
+from dashboard.labels import format_age
+from dashboard.pages.bigscreen import refresh_screen
+from dashboard.queries import AlertRow, DashboardQueries, DeviceCounts, GridState, WorkOrderCounts
+from gridwatch.domain import Severity, WorkOrderState
+from gridwatch.settings import Settings
+
+NOW = datetime.now(UTC)
+
+
+def _square(lon: float, lat: float, size: float = 0.004) -> dict:
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@dataclass
+class Site:
+    """A district with one street, one community and three grids, each with devices."""
+
+    prefix: str
+    grids: list[str]
+    devices: dict[str, list[str]]  # grid id -> its device ids
+
+    def device(self, grid_index: int, device_index: int = 0) -> tuple[str, str]:
+        grid = self.grids[grid_index]
+        return self.devices[grid][device_index], grid
+
+
+def insert_site(conn: psycopg.Connection, prefix: str, grid_count: int = 3) -> Site:
+    conn.execute(
+        "INSERT INTO areas (id, level, name) VALUES (%s, 'district', '测试区')", (f"{prefix}d",)
+    )
+    conn.execute(
+        "INSERT INTO areas (id, level, parent_id, name) VALUES (%s, 'street', %s, '测试街道')",
+        (f"{prefix}s", f"{prefix}d"),
+    )
+    conn.execute(
+        "INSERT INTO areas (id, level, parent_id, name) VALUES (%s, 'community', %s, '测试社区')",
+        (f"{prefix}c", f"{prefix}s"),
+    )
+    grids, devices = [], {}
+    for i in range(grid_count):
+        grid = f"{prefix}g{i}"
+        lon, lat = 120.10 + 0.004 * i, 30.20
+        conn.execute(
+            "INSERT INTO areas (id, level, parent_id, name, geometry, center_lat, center_lon)"
+            " VALUES (%s, 'grid', %s, %s, %s, %s, %s)",
+            (grid, f"{prefix}c", f"测试第{i + 1}网格", json.dumps(_square(lon, lat)), lat, lon),
+        )
+        grids.append(grid)
+        devices[grid] = []
+        for k in range(2):
+            device = f"{grid}-cam{k}"
+            conn.execute(
+                "INSERT INTO devices (id, site_id, grid_id, kind, name, lat, lon)"
+                " VALUES (%s, 'test', %s, 'fire_lane_camera', %s, %s, %s)",
+                (device, grid, f"消防通道摄像头 {i}-{k}", lat + 0.001, lon + 0.001 * (k + 1)),
+            )
+            devices[grid].append(device)
+    conn.commit()
+    return Site(prefix=prefix, grids=grids, devices=devices)
+
+
+def insert_alert(
+    conn: psycopg.Connection,
+    device_and_grid: tuple[str, str],
+    alert_type: str,
+    severity: str,
+    state: str = "active",
+    first_seen: datetime | None = None,
+    snapshot_path: str | None = None,
+) -> int:
+    device, grid = device_and_grid
+    seen = first_seen or datetime.now(UTC)
+    row = conn.execute(
+        "INSERT INTO alerts (site_id, device_id, grid_id, type, severity, state, title,"
+        " first_seen, last_seen, cleared_at, snapshot_path)"
+        " VALUES ('test', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        (
+            device,
+            grid,
+            alert_type,
+            severity,
+            state,
+            f"{alert_type} at {device}",
+            seen,
+            seen,
+            seen if state == "cleared" else None,
+            snapshot_path,
+        ),
+    ).fetchone()
+    conn.commit()
+    return row["id"]
+
+
+@pytest.fixture()
+def site(conn: psycopg.Connection) -> Site:
+    return insert_site(conn, f"tdash-{uuid.uuid4().hex[:6]}-")
+
+
+@pytest.fixture(scope="module")
+def queries(database_url: str) -> Iterator[DashboardQueries]:
+    reader = DashboardQueries.connect(database_url)
+    yield reader
+    reader.close()
+
+
+# ---- queries ---------------------------------------------------------------------------
+
+
+def test_a_grid_is_coloured_by_its_worst_open_alert(
+    conn: psycopg.Connection, site: Site, queries: DashboardQueries
+) -> None:
+    insert_alert(conn, site.device(0, 0), "threshold", "warning")
+    insert_alert(conn, site.device(0, 0), "fire_lane_occupied", "major", state="acknowledged")
+    insert_alert(conn, site.device(0, 1), "smoke", "critical", state="cleared")
+    insert_alert(conn, site.device(1, 0), "smoke", "critical", state="cleared")
+
+    grids = {g.id: g for g in queries.grids()}
+
+    assert grids[site.grids[0]].worst_severity is Severity.MAJOR
+    assert grids[site.grids[0]].open_alerts == 2
+    assert grids[site.grids[0]].geometry == _square(120.10, 30.20)
+    assert grids[site.grids[1]].worst_severity is None, "a cleared alert must not colour a grid"
+    assert grids[site.grids[1]].open_alerts == 0
+    assert grids[site.grids[2]].worst_severity is None
+
+
+def test_only_grids_are_on_the_map_not_their_parents(site: Site, queries: DashboardQueries) -> None:
+    ids = {g.id for g in queries.grids()}
+    assert set(site.grids) <= ids
+    assert not {f"{site.prefix}d", f"{site.prefix}s", f"{site.prefix}c"} & ids
+
+
+def test_cleared_alerts_are_not_counted_as_open(
+    conn: psycopg.Connection, site: Site, queries: DashboardQueries
+) -> None:
+    before = queries.open_alert_counts()
+    insert_alert(conn, site.device(0, 0), "smoke", "critical")
+    insert_alert(conn, site.device(0, 1), "smoke", "critical", state="acknowledged")
+    insert_alert(conn, site.device(1, 0), "smoke", "critical", state="cleared")
+    insert_alert(conn, site.device(1, 1), "threshold", "minor")
+
+    after = queries.open_alert_counts()
+
+    assert after[Severity.CRITICAL] - before[Severity.CRITICAL] == 2
+    assert after[Severity.MINOR] - before[Severity.MINOR] == 1
+    assert after[Severity.MAJOR] == before[Severity.MAJOR]
+    assert set(after) == set(Severity)
+
+
+def test_latest_alerts_come_newest_first_with_grid_and_device_names(
+    conn: psycopg.Connection, site: Site, queries: DashboardQueries
+) -> None:
+    now = datetime.now(UTC)
+    oldest = insert_alert(
+        conn, site.device(0), "smoke", "critical", first_seen=now - timedelta(minutes=9)
+    )
+    newest = insert_alert(
+        conn,
+        site.device(1),
+        "falling_object",
+        "critical",
+        first_seen=now - timedelta(seconds=5),
+        snapshot_path="evidence/x.jpg",
+    )
+    middle = insert_alert(
+        conn,
+        site.device(2),
+        "threshold",
+        "minor",
+        state="cleared",
+        first_seen=now - timedelta(minutes=3),
+    )
+
+    alerts = queries.latest_alerts(limit=30)
+
+    mine = [a.id for a in alerts if a.id in {oldest, newest, middle}]
+    assert mine == [newest, middle, oldest]
+    seen = [a.first_seen for a in alerts]
+    assert seen == sorted(seen, reverse=True)
+    first = next(a for a in alerts if a.id == newest)
+    assert first.grid_name == "测试第2网格"
+    assert first.device_name == "消防通道摄像头 1-0"
+    assert first.severity is Severity.CRITICAL
+    assert first.snapshot_path == "evidence/x.jpg"
+    assert next(a for a in alerts if a.id == middle).state == "cleared"
+
+
+def test_work_orders_are_counted_by_state_and_late_ones_as_overdue(
+    conn: psycopg.Connection, site: Site, queries: DashboardQueries
+) -> None:
+    before = queries.work_order_counts()
+    now = datetime.now(UTC)
+    orders = [
+        ("reported", now - timedelta(minutes=1), now + timedelta(hours=1)),  # accept is late
+        ("in_progress", now + timedelta(minutes=5), now - timedelta(minutes=1)),  # resolve late
+        ("in_progress", now + timedelta(minutes=5), now + timedelta(hours=1)),
+        ("resolved", now - timedelta(hours=2), now - timedelta(hours=1)),  # done: not overdue
+        ("closed", None, None),
+    ]
+    for state, accept_due, resolve_due in orders:
+        conn.execute(
+            "INSERT INTO work_orders (source, grid_id, type, severity, title, state,"
+            " accept_due, resolve_due) VALUES ('patrol', %s, 'fire_lane_occupied', 'major',"
+            " 'tdash order', %s, %s, %s)",
+            (site.grids[0], state, accept_due, resolve_due),
+        )
+    conn.commit()
+
+    after = queries.work_order_counts()
+
+    def moved(state: WorkOrderState) -> int:
+        return after.by_state[state] - before.by_state[state]
+
+    assert moved(WorkOrderState.REPORTED) == 1
+    assert moved(WorkOrderState.IN_PROGRESS) == 2
+    assert moved(WorkOrderState.RESOLVED) == 1
+    assert moved(WorkOrderState.CLOSED) == 1
+    assert after.overdue - before.overdue == 2
+
+
+def test_devices_are_counted_online_offline_and_never_heard_from(
+    conn: psycopg.Connection, site: Site, queries: DashboardQueries
+) -> None:
+    before = queries.device_counts()
+    extra = [f"{site.prefix}sensor{i}" for i in range(4)]
+    for device in extra:
+        conn.execute(
+            "INSERT INTO devices (id, site_id, grid_id, kind, name)"
+            " VALUES (%s, 'test', %s, 'smoke_detector', 'smoke')",
+            (device, site.grids[0]),
+        )
+    conn.execute("INSERT INTO device_status (device_id, online) VALUES (%s, true)", (extra[0],))
+    conn.execute("INSERT INTO device_status (device_id, online) VALUES (%s, true)", (extra[1],))
+    conn.execute("INSERT INTO device_status (device_id, online) VALUES (%s, false)", (extra[2],))
+    conn.commit()
+
+    after = queries.device_counts()
+
+    assert after.online - before.online == 2
+    assert after.offline - before.offline == 1
+    # extra[3] never reported a status (the site's cameras were there before).
+    assert after.unknown - before.unknown == 1
+    assert after.total - before.total == 4
+
+
+def test_big_screen_snapshot_has_the_map_markers_and_the_list(
+    conn: psycopg.Connection, site: Site, queries: DashboardQueries
+) -> None:
+    alert_id = insert_alert(conn, site.device(2, 1), "socket_overheat", "major")
+
+    data = queries.big_screen(alert_limit=30)
+
+    assert set(site.grids) <= {g.id for g in data.grids}
+    marker = next(m for m in data.markers if m.device_id == site.device(2, 1)[0])
+    assert marker.worst_severity is Severity.MAJOR and marker.grid_name == "测试第3网格"
+    assert alert_id in {a.id for a in data.alerts}
+    assert data.open_alerts[Severity.MAJOR] >= 1
+    assert abs(data.read_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+# ---- refresh, with the database there and not ----------------------------------------------
+
+
+def test_a_refresh_resends_the_map_only_when_it_changed(
+    conn: psycopg.Connection, site: Site, queries: DashboardQueries
+) -> None:
+    first = refresh_screen(queries, None, None, [1200, 700], "/assets/style.json")
+    assert first.figure is not no_update
+    assert first.figure.layout.map.style == "/assets/style.json"
+    assert first.status_class == "status-ok"
+
+    unchanged = refresh_screen(queries, first.signature, first.last_read, [1200, 700])
+    assert unchanged.figure is no_update
+    assert unchanged.alerts and unchanged.tiles
+
+    insert_alert(conn, site.device(1), "smoke", "critical")
+    changed = refresh_screen(queries, first.signature, first.last_read, [1200, 700])
+    assert changed.figure is not no_update
+    resized = refresh_screen(queries, changed.signature, changed.last_read, [900, 500])
+    assert resized.figure is not no_update
+
+
+def test_when_the_database_is_unreachable_the_screen_keeps_its_figures_and_says_so() -> None:
+    unreachable = DashboardQueries.connect(
+        "postgresql://postgres@127.0.0.1:1/nowhere?connect_timeout=1", timeout_s=0.5
+    )
+    try:
+        update = refresh_screen(unreachable, "shown", "21:04:05")
+    finally:
+        unreachable.close()
+    assert update.figure is no_update and update.alerts is no_update
+    assert update.tiles is no_update and update.last_read is no_update
+    assert update.status_class == "status-error"
+    assert "21:04:05" in update.status
+
+
+# ---- pure pieces ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (-5, "just now"),
+        (20, "just now"),
+        (180, "3 min ago"),
+        (3600, "1 h ago"),
+        (3 * 3600 + 120, "3 h 2 min ago"),
+        (3 * 86400, "3 d ago"),
+    ],
+)
+def test_age_reads_at_a_glance(seconds: int, text: str) -> None:
+    assert format_age(NOW - timedelta(seconds=seconds), NOW) == text
+
+
+def _grid(grid_id: str, severity: Severity | None, geometry: dict | None = None) -> GridState:
+    return GridState(
+        id=grid_id,
+        name=f"name {grid_id}",
+        geometry=geometry,
+        center_lat=30.0,
+        center_lon=120.0,
+        open_alerts=1 if severity else 0,
+        worst_severity=severity,
+    )
+
+
+def test_map_lists_every_grid_and_colours_by_severity_rank() -> None:
+    grids = [
+        _grid("a", Severity.CRITICAL, _square(120.0, 30.0)),
+        _grid("b", None, _square(120.004, 30.0)),
+        _grid("c", Severity.WARNING, None),  # no polygon yet: still listed
+    ]
+    figure = grid_map_figure(grids, [])
+    trace = figure.data[0]
+    assert trace.type == "choroplethmap"
+    assert list(trace.locations) == ["a", "b", "c"]
+    assert list(trace.z) == [4, 0, 1]
+    assert [f["properties"]["id"] for f in trace.geojson["features"]] == ["a", "b"]
+    assert trace.featureidkey == "properties.id"
+
+
+def test_map_view_fits_the_grids_in_the_panel() -> None:
+    grids = [_grid("a", None, _square(120.0, 30.0, 0.02)), _grid("b", None, _square(120.05, 30.01))]
+    bounds = grid_bounds(grids)
+    assert bounds is not None
+    assert (bounds.min_lon, bounds.max_lon) == (120.0, 120.054)
+    view = fit_view(bounds, 1000, 600)
+    assert bounds.min_lon < view.center_lon < bounds.max_lon
+    assert bounds.min_lat < view.center_lat < bounds.max_lat
+    # At the chosen zoom the box's width takes at most the panel's width.
+    width_px = (bounds.max_lon - bounds.min_lon) / 360 * 512 * 2**view.zoom
+    assert 0.8 * 1000 < width_px <= 1000
+    assert fit_view(bounds, 2000, 1200).zoom == pytest.approx(view.zoom + 1, abs=0.01)
+    assert fit_view(None).zoom < 5
+
+
+def _alert_row(alert_id: int, severity: Severity, minutes_ago: int, state: str) -> AlertRow:
+    seen = NOW - timedelta(minutes=minutes_ago)
+    return AlertRow(
+        id=alert_id,
+        type="fire_lane_occupied",
+        severity=severity,
+        state=state,
+        title="car in the fire lane",
+        first_seen=seen,
+        last_seen=seen,
+        occurrences=3,
+        grid_id="g",
+        grid_name="望江社区第1网格",
+        device_id="d",
+        device_name="消防通道摄像头 1",
+        snapshot_path="evidence/a.jpg",
+    )
+
+
+def test_an_alert_row_shows_what_where_how_long_ago_and_its_state() -> None:
+    item = alert_item(_alert_row(42, Severity.MAJOR, 3, "active"), NOW)
+    assert item.id == "alert-42"
+    assert item.className.split()[:2] == ["alert-item", "severity-major"]
+    text = json.dumps(
+        item.to_plotly_json(), default=lambda c: c.to_plotly_json(), ensure_ascii=False
+    )
+    for expected in (
+        "消防通道占用",
+        "望江社区第1网格",
+        "消防通道摄像头 1",
+        "3 min ago",
+        "未处理",
+        "×3",
+    ):
+        assert expected in text
+    assert alert_items([], NOW)[0].className == "alert-empty"
+
+
+def test_key_figures_show_open_alerts_work_order_stages_and_devices() -> None:
+    W = WorkOrderState
+    tiles = key_figures(
+        {Severity.CRITICAL: 2, Severity.MAJOR: 0, Severity.MINOR: 1, Severity.WARNING: 5},
+        WorkOrderCounts(by_state={W.REPORTED: 4, W.DISPATCHED: 1, W.IN_PROGRESS: 2}, overdue=1),
+        DeviceCounts(online=120, offline=3, unknown=2),
+    )
+    values = {}
+    for group in tiles:
+        for tile in group.children[1].children:
+            values[tile.id] = tile.children[0].children
+    assert values["tile-alerts-critical"] == "2"
+    assert values["tile-orders-reported"] == "4"
+    assert values["tile-orders-handling"] == "3"
+    assert values["tile-orders-overdue"] == "1"
+    assert values["tile-devices-online"] == "120/125"
+
+
+# ---- the app ----------------------------------------------------------------------------
+
+
+def test_app_serves_the_page_and_the_offline_map_style(settings: Settings) -> None:
+    app = create_app(settings)
+    try:
+        client = app.server.test_client()
+        page = client.get("/")
+        assert page.status_code == 200 and "GridWatch" in page.get_data(as_text=True)
+        style = client.get(f"/assets/{MAP_STYLE_ASSET}")
+        assert style.status_code == 200
+        layers = json.loads(style.get_data(as_text=True))["layers"]
+        assert [layer["type"] for layer in layers] == ["background"]
+    finally:
+        app.server.extensions["gridwatch_queries"].close()
+
+
+def test_app_refuses_to_start_without_a_database(settings: Settings) -> None:
+    with pytest.raises(ValueError, match="GRIDWATCH_DATABASE_URL"):
+        create_app(settings.model_copy(update={"database_url": None}))
