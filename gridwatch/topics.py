@@ -23,16 +23,6 @@ class MessageKind(StrEnum):
     CMD_ACK = "cmd/ack"
 
 
-# What GridWatch's ingest subscribes to; commands are ours to publish, not to consume.
-INGEST_KINDS = (
-    MessageKind.TELEMETRY,
-    MessageKind.FRAME,
-    MessageKind.STATUS,
-    MessageKind.EVENT,
-    MessageKind.CMD_ACK,
-)
-
-
 class TopicError(ValueError):
     """A topic that does not follow the gw/v1 scheme."""
 
@@ -67,8 +57,14 @@ def alert_topic(site: str, grid: str, alert_type: str) -> str:
 
 
 def ingest_subscriptions(site: str = "+") -> list[str]:
-    """Topic filters ingest subscribes to."""
-    return [f"{PREFIX}/{site}/+/+/{kind.value}" for kind in INGEST_KINDS]
+    """Topic filters ingest subscribes to: the whole site, so a wrong topic is reported too."""
+    return [f"{PREFIX}/{site}/#"]
+
+
+def is_published_by_gridwatch(topic: str) -> bool:
+    """Alert and command topics: GridWatch's own output, which ingest passes over."""
+    parts = topic.split("/")
+    return (len(parts) > 3 and parts[3] == "alerts") or (len(parts) == 6 and parts[5] == "cmd")
 
 
 def parse_device_topic(topic: str) -> DeviceTopic:

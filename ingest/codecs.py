@@ -15,9 +15,10 @@ from typing import Any
 from gridwatch.frames import FRAME_HEADER, FRAME_MAGIC
 
 JPEG_START = b"\xff\xd8"
-# Readings stamped further from now than this are refused: a device clock that is off by
-# more than a day would scatter its readings where no chart looks.
-MAX_CLOCK_SKEW_S = 86_400.0
+# A device may backfill readings buffered during an outage (up to 30 days old), but a
+# timestamp further off than that, or more than a day ahead, means a clock needing repair.
+MAX_AGE_S = 30 * 86_400.0
+MAX_AHEAD_S = 86_400.0
 
 
 class Rejected(ValueError):
@@ -92,11 +93,11 @@ def _timestamp(value: Any, what: str, now: float) -> float:
     ts = _number(value, what)
     if ts > 1e11:  # milliseconds are a common device habit; accept them
         ts /= 1000.0
-    if abs(ts - now) > MAX_CLOCK_SKEW_S:
+    if ts > now + MAX_AHEAD_S or ts < now - MAX_AGE_S:
         raise Rejected(
             "bad_timestamp",
-            f"{what} {value} is more than a day away from the receiver's clock; "
-            "timestamps are seconds (or milliseconds) since the Unix epoch",
+            f"{what} {value} is more than a day ahead of or 30 days behind the receiver's "
+            "clock; timestamps are seconds (or milliseconds) since the Unix epoch",
         )
     return ts
 

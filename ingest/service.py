@@ -24,7 +24,13 @@ from detectors.base import Detection
 from gridwatch import db
 from gridwatch.mqtt import connect, make_client
 from gridwatch.settings import Settings
-from gridwatch.topics import MessageKind, TopicError, ingest_subscriptions, parse_device_topic
+from gridwatch.topics import (
+    MessageKind,
+    TopicError,
+    ingest_subscriptions,
+    is_published_by_gridwatch,
+    parse_device_topic,
+)
 from ingest import codecs
 from ingest.alerts import AlertPipeline
 from ingest.codecs import Frame, Rejected
@@ -119,6 +125,8 @@ class IngestService:
         self.connected.set()
 
     def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+        if is_published_by_gridwatch(message.topic):
+            return
         self.counters.received += 1
         try:
             self._route(message.topic, message.payload)

@@ -38,6 +38,11 @@ def test_senml_resolves_base_name_time_and_unit() -> None:
     ]
 
 
+def test_a_backfill_of_readings_from_two_days_ago_is_accepted() -> None:
+    payload = json.dumps({"ts": NOW - 2 * 86_400, "values": {"x": 1}}).encode()
+    assert codecs.decode_telemetry(payload, NOW)[0].ts == NOW - 2 * 86_400
+
+
 def test_senml_relative_times_count_from_now() -> None:
     pack = [{"n": "pressure", "v": 300, "t": -5}]
     assert codecs.decode_telemetry(json.dumps(pack).encode(), NOW)[0].ts == NOW - 5
@@ -50,7 +55,7 @@ def test_senml_relative_times_count_from_now() -> None:
         (b"\xff\xfe", "not_utf8", "UTF-8"),
         (b'{"values": {}}', "bad_shape", '"values"'),
         (b'{"values": {"t": "hot"}}', "bad_value", "should be a number"),
-        (b'{"values": {"t": 1}, "ts": 12}', "bad_timestamp", "more than a day"),
+        (b'{"values": {"t": 1}, "ts": 12}', "bad_timestamp", "30 days behind"),
         (b"[]", "bad_shape", "empty"),
         (b"42", "bad_shape", "JSON object or a SenML array"),
     ],
