@@ -6,13 +6,14 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 import psycopg
 
 from dispatch.workorders import close_if_alert_cleared_early, open_for_alert
 from gridwatch import db
 from gridwatch.settings import Settings
+from gridwatch.site import DEFAULT_TIMEZONE, site_timezone
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,18 @@ FOR UPDATE OF w SKIP LOCKED
 """
 
 
-def sweep(conn: psycopg.Connection, now: datetime) -> tuple[int, int]:
+def site_timezone_of(conn: psycopg.Connection, site_id: str) -> tzinfo:
+    row = conn.execute("SELECT timezone FROM sites WHERE id = %s", (site_id,)).fetchone()
+    conn.commit()
+    return site_timezone(row["timezone"] if row else DEFAULT_TIMEZONE)
+
+
+def sweep(conn: psycopg.Connection, now: datetime, tz: tzinfo) -> tuple[int, int]:
     """Open orders for alerts that have none; close early-cleared ones. Returns the counts."""
     opened = closed = 0
     with conn.transaction():
         for row in conn.execute(_UNDISPATCHED).fetchall():
-            if open_for_alert(conn, int(row["id"]), now) is not None:
+            if open_for_alert(conn, int(row["id"]), now, tz) is not None:
                 opened += 1
         for row in conn.execute(_CLEARED_OPEN).fetchall():
             if close_if_alert_cleared_early(conn, int(row["id"]), now):
@@ -48,9 +55,9 @@ def sweep(conn: psycopg.Connection, now: datetime) -> tuple[int, int]:
 def run_dispatch(
     settings: Settings,
     stop: threading.Event | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC).astimezone(),
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> None:
-    """Dispatch until stopped. The clock gives local time: duty rosters are local."""
+    """Dispatch until stopped; `clock` gives aware datetimes (tests pass their own)."""
     assert settings.database_url
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -58,10 +65,11 @@ def run_dispatch(
     listener = psycopg.connect(settings.database_url, autocommit=True)
     listener.execute(f"LISTEN {db.ALERTS_CHANNEL}")
     work = db.connect(settings.database_url)
+    tz = site_timezone_of(work, settings.site_id)
     log.info("dispatch running")
     try:
         while not stop.is_set():
-            opened, closed = sweep(work, clock())
+            opened, closed = sweep(work, clock(), tz)
             if opened or closed:
                 log.info("dispatch: %d work order(s) opened, %d closed early", opened, closed)
             # Wake at the next notification or after the sweep interval, whichever is first.

@@ -6,11 +6,12 @@ The clock is a parameter everywhere (`now`), so deadlines can be tested without 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import psycopg
 
 from gridwatch.domain import Severity, WorkOrderState, check_transition
+from gridwatch.site import on_duty
 
 log = logging.getLogger(__name__)
 
@@ -26,28 +27,20 @@ DEADLINES: dict[Severity, tuple[timedelta, timedelta]] = {
 # accepted it: the problem went away (the car left the fire lane).
 AUTO_CLOSE_ON_CLEAR = frozenset({"fire_lane_occupied"})
 
-# Overnight shifts are stored with ends_at <= starts_at and belong to the weekday they start.
-_ON_DUTY = """
-SELECT person_id FROM duty_roster
-WHERE grid_id = %(grid)s AND (
-       (starts_at < ends_at AND weekday = %(dow)s AND %(t)s >= starts_at AND %(t)s < ends_at)
-    OR (starts_at >= ends_at AND weekday = %(dow)s AND %(t)s >= starts_at)
-    OR (starts_at >= ends_at AND weekday = %(prev_dow)s AND %(t)s < ends_at))
-ORDER BY person_id
-LIMIT 1
-"""
+
+def on_duty_worker(conn: psycopg.Connection, grid_id: str, now: datetime, tz: tzinfo) -> str | None:
+    """The grid worker on duty at `now` in the site's time zone (rules: gridwatch.site)."""
+    rows = conn.execute(
+        "SELECT person_id, grid_id, weekday, starts_at, ends_at FROM duty_roster"
+        " WHERE grid_id = %s",
+        (grid_id,),
+    ).fetchall()
+    return on_duty(rows, grid_id, now, tz)
 
 
-def on_duty_worker(conn: psycopg.Connection, grid_id: str, now: datetime) -> str | None:
-    dow = now.isoweekday()
-    row = conn.execute(
-        _ON_DUTY,
-        {"grid": grid_id, "dow": dow, "prev_dow": 7 if dow == 1 else dow - 1, "t": now.time()},
-    ).fetchone()
-    return None if row is None else str(row["person_id"])
-
-
-def open_for_alert(conn: psycopg.Connection, alert_id: int, now: datetime) -> int | None:
+def open_for_alert(
+    conn: psycopg.Connection, alert_id: int, now: datetime, tz: tzinfo
+) -> int | None:
     """Open and dispatch the work order of an alert; None if it already has one."""
     alert = conn.execute(
         "SELECT id, grid_id, type, severity, title, device_id FROM alerts WHERE id = %s",
@@ -85,7 +78,7 @@ def open_for_alert(conn: psycopg.Connection, alert_id: int, now: datetime) -> in
         now,
         f"opened for alert {alert_id} ({alert['type']} on {alert['device_id']})",
     )
-    worker = on_duty_worker(conn, alert["grid_id"], now)
+    worker = on_duty_worker(conn, alert["grid_id"], now, tz)
     if worker is None:
         log.warning("no grid worker on duty in %s; work order %d waits", alert["grid_id"], order_id)
         return order_id

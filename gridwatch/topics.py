@@ -38,7 +38,8 @@ class DeviceTopic:
         return device_topic(self.site, self.grid, self.device, self.kind)
 
 
-def _check_segment(name: str, value: str) -> None:
+def check_segment(name: str, value: str) -> None:
+    """Raise TopicError when `value` cannot be one segment of a topic (`name` says which)."""
     if not _SEGMENT.match(value):
         raise TopicError(
             f"{name} {value!r} is not a valid topic segment "
@@ -48,7 +49,7 @@ def _check_segment(name: str, value: str) -> None:
 
 def device_topic(site: str, grid: str, device: str, kind: MessageKind | str) -> str:
     for name, value in (("site", site), ("grid", grid), ("device", device)):
-        _check_segment(name, value)
+        check_segment(name, value)
     return f"{PREFIX}/{site}/{grid}/{device}/{MessageKind(kind).value}"
 
 
@@ -88,5 +89,5 @@ def parse_device_topic(topic: str) -> DeviceTopic:
         known = ", ".join(k.value for k in MessageKind)
         raise TopicError(f"topic {topic!r} has unknown kind {kind!r}; known: {known}") from None
     for name, value in (("site", site), ("grid", grid), ("device", device)):
-        _check_segment(name, value)
+        check_segment(name, value)
     return DeviceTopic(site, grid, device, message_kind)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import paho.mqtt.client as paho
@@ -56,3 +57,22 @@ def publisher(settings: Settings) -> paho.Client:
     connect(client, settings)
     client.loop_start()
     return client
+
+
+@contextmanager
+def serve_dashboard(settings: Settings) -> Iterator[str]:
+    """The Dash app on a free port in a background thread; yields its URL."""
+    from werkzeug.serving import make_server
+
+    from dashboard.app import create_app
+
+    app = create_app(settings)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="dashboard", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        app.server.extensions["gridwatch_queries"].close()

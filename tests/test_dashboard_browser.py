@@ -7,7 +7,6 @@ database with `tbrow-` ids while the page is open.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,12 +16,11 @@ import psycopg
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
-from werkzeug.serving import make_server
 
-from dashboard.app import create_app
 from dashboard.screenshot import CHROMEDRIVER, CHROMIUM, chromium_driver
 from gridwatch import db
 from gridwatch.settings import Settings
+from tests.helpers import serve_dashboard
 
 pytestmark = [
     pytest.mark.browser,
@@ -87,14 +85,8 @@ def browser_site(database_url: str) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def dashboard_url(settings: Settings, browser_site: dict[str, Any]) -> Iterator[str]:
-    app = create_app(settings.model_copy(update={"dashboard_refresh_ms": REFRESH_MS}))
-    server = make_server("127.0.0.1", 0, app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="dashboard", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    thread.join(timeout=10)
-    app.server.extensions["gridwatch_queries"].close()
+    with serve_dashboard(settings.model_copy(update={"dashboard_refresh_ms": REFRESH_MS})) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

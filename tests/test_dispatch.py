@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -95,7 +95,7 @@ def _events(conn: psycopg.Connection, order_id: int) -> list[tuple[str | None, s
 def test_the_worker_on_duty_at_that_hour_is_chosen(
     conn: psycopg.Connection, hour: int, worker: str
 ) -> None:
-    assert on_duty_worker(conn, GRID, WEDNESDAY.replace(hour=hour)) == worker
+    assert on_duty_worker(conn, GRID, WEDNESDAY.replace(hour=hour), TZ) == worker
 
 
 def test_a_new_alert_opens_a_work_order_dispatched_to_the_night_worker(
@@ -103,7 +103,7 @@ def test_a_new_alert_opens_a_work_order_dispatched_to_the_night_worker(
 ) -> None:
     alert_id = _alert(conn)
     now = WEDNESDAY.replace(hour=2, minute=30)
-    sweep(conn, now)
+    sweep(conn, now, TZ)
     order = _order(conn, alert_id)
     assert order["assignee_id"] == NIGHT_WORKER
     assert order["state"] == "dispatched"
@@ -113,8 +113,8 @@ def test_a_new_alert_opens_a_work_order_dispatched_to_the_night_worker(
 
 def test_sweeping_twice_opens_one_order_per_alert(conn: psycopg.Connection) -> None:
     alert_id = _alert(conn)
-    sweep(conn, WEDNESDAY.replace(hour=10))
-    sweep(conn, WEDNESDAY.replace(hour=10, minute=1))
+    sweep(conn, WEDNESDAY.replace(hour=10), TZ)
+    sweep(conn, WEDNESDAY.replace(hour=10, minute=1), TZ)
     count = conn.execute(
         "SELECT count(*) AS n FROM work_orders WHERE alert_id = %s", (alert_id,)
     ).fetchone()["n"]
@@ -123,7 +123,7 @@ def test_sweeping_twice_opens_one_order_per_alert(conn: psycopg.Connection) -> N
 
 def test_the_loop_refuses_to_resolve_an_order_nobody_started(conn: psycopg.Connection) -> None:
     alert_id = _alert(conn)
-    sweep(conn, WEDNESDAY.replace(hour=10))
+    sweep(conn, WEDNESDAY.replace(hour=10), TZ)
     order = _order(conn, alert_id)
     with pytest.raises(InvalidTransition, match="dispatched cannot become resolved"):
         transition(conn, order["id"], WorkOrderState.RESOLVED, DAY_WORKER, WEDNESDAY)
@@ -134,10 +134,10 @@ def test_a_fire_lane_alert_that_clears_before_acceptance_closes_its_order(
     conn: psycopg.Connection,
 ) -> None:
     alert_id = _alert(conn)
-    sweep(conn, WEDNESDAY.replace(hour=10))
+    sweep(conn, WEDNESDAY.replace(hour=10), TZ)
     conn.execute("UPDATE alerts SET state = 'cleared' WHERE id = %s", (alert_id,))
     conn.commit()
-    sweep(conn, WEDNESDAY.replace(hour=10, minute=3))
+    sweep(conn, WEDNESDAY.replace(hour=10, minute=3), TZ)
     order = _order(conn, alert_id)
     assert order["state"] == "closed"
     assert _events(conn, order["id"])[-1] == ("dispatched", "closed")
@@ -145,10 +145,19 @@ def test_a_fire_lane_alert_that_clears_before_acceptance_closes_its_order(
 
 def test_an_accepted_order_stays_open_when_its_alert_clears(conn: psycopg.Connection) -> None:
     alert_id = _alert(conn)
-    sweep(conn, WEDNESDAY.replace(hour=10))
+    sweep(conn, WEDNESDAY.replace(hour=10), TZ)
     order = _order(conn, alert_id)
     transition(conn, order["id"], WorkOrderState.ACCEPTED, DAY_WORKER, WEDNESDAY.replace(hour=10))
     conn.execute("UPDATE alerts SET state = 'cleared' WHERE id = %s", (alert_id,))
     conn.commit()
     assert not close_if_alert_cleared_early(conn, alert_id, WEDNESDAY.replace(hour=11))
     assert _order(conn, alert_id)["state"] == "accepted"
+
+
+def test_duty_is_judged_in_the_sites_local_time_whatever_the_clock_zone(
+    conn: psycopg.Connection,
+) -> None:
+    # 18:30 UTC on Tuesday is 02:30 on Wednesday in Shanghai: the night shift.
+    alert_id = _alert(conn)
+    sweep(conn, datetime(2026, 11, 24, 18, 30, tzinfo=UTC), TZ)
+    assert _order(conn, alert_id)["assignee_id"] == NIGHT_WORKER
