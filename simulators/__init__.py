@@ -1,0 +1,1 @@
+"""Simulated devices and scenes: cameras, sensors, scenarios and load generation."""

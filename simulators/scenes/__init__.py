@@ -1,0 +1,1 @@
+"""Synthetic camera scenes, rendered deterministically from a seed and a timeline."""
