@@ -19,17 +19,21 @@ log = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 2.0
 
+# NO KEY UPDATE, not UPDATE: ingest's foreign-key inserts (device_commands) hold key-share
+# locks on fresh alerts, and SKIP LOCKED would otherwise pass them over until the next sweep.
+# Every alert gets an order, even one that cleared before dispatch saw it: the event happened
+# and belongs in the loop's record; the next step decides whether it may close by itself.
 _UNDISPATCHED = """
 SELECT a.id FROM alerts a
-WHERE a.state <> 'cleared' AND NOT EXISTS (SELECT 1 FROM work_orders w WHERE w.alert_id = a.id)
+WHERE NOT EXISTS (SELECT 1 FROM work_orders w WHERE w.alert_id = a.id)
 ORDER BY a.id
-FOR UPDATE OF a SKIP LOCKED
+FOR NO KEY UPDATE OF a SKIP LOCKED
 """
 _CLEARED_OPEN = """
 SELECT a.id FROM alerts a JOIN work_orders w ON w.alert_id = a.id
 WHERE a.state = 'cleared' AND w.state IN ('reported', 'dispatched')
 ORDER BY a.id
-FOR UPDATE OF w SKIP LOCKED
+FOR NO KEY UPDATE OF w SKIP LOCKED
 """
 
 

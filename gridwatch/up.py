@@ -62,7 +62,7 @@ def run_everything(settings: Settings, *, simulators: bool = True) -> int:
         applied = db.migrate(settings.database_url)
         _say(f"database: {len(applied)} migration(s) applied")
         site = load_site(settings.site_dir)
-        settings = settings.model_copy(update={"site_id": site.site_id})
+        settings = settings.model_copy(update={"site_id": site.id})
         with db.connection(settings.database_url) as conn:
             counts = store_site(conn, site)
         _say("site: " + ", ".join(f"{n} {what}" for what, n in counts.items()))

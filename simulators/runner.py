@@ -25,7 +25,7 @@ SCENE_HORIZON_S = 48 * 3600.0
 
 def site_devices(settings: Settings) -> list[SimDevice]:
     site = load_site(settings.site_dir)
-    return [SimDevice(d.id, d.grid_id, str(d.kind), dict(d.config)) for d in site.devices]
+    return [SimDevice(d.id, d.grid_id, str(d.kind), d.config.model_dump()) for d in site.devices]
 
 
 @dataclass

@@ -161,3 +161,19 @@ def test_duty_is_judged_in_the_sites_local_time_whatever_the_clock_zone(
     alert_id = _alert(conn)
     sweep(conn, datetime(2026, 11, 24, 18, 30, tzinfo=UTC), TZ)
     assert _order(conn, alert_id)["assignee_id"] == NIGHT_WORKER
+
+
+def test_an_alert_that_cleared_before_dispatch_saw_it_still_gets_a_closed_order(
+    conn: psycopg.Connection,
+) -> None:
+    alert_id = _alert(conn)
+    conn.execute("UPDATE alerts SET state = 'cleared' WHERE id = %s", (alert_id,))
+    conn.commit()
+    sweep(conn, WEDNESDAY.replace(hour=10), TZ)
+    order = _order(conn, alert_id)
+    assert order["assignee_id"] == DAY_WORKER
+    assert _events(conn, order["id"]) == [
+        (None, "reported"),
+        ("reported", "dispatched"),
+        ("dispatched", "closed"),
+    ]
