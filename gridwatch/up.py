@@ -90,6 +90,9 @@ def run_everything(settings: Settings, *, simulators: bool = True) -> int:
             f"running: {', '.join(children)}; MQTT at {settings.mqtt_host}:{settings.mqtt_port}"
             f", topics gw/v1/{settings.site_id}/#; evidence in {settings.evidence_dir()}"
         )
+        if simulators:
+            _say("simulated cars start parking in fire lanes at once; the first alert follows "
+                 "after the 120 s dwell time, then one every minute or so")
         _say("Ctrl-C stops everything.")
         try:
             while True:

@@ -18,6 +18,8 @@ from simulators.sensors import SensorModel
 log = logging.getLogger(__name__)
 
 SENSOR_PERIOD_S = 10.0
+FIRST_PARKING_S = 15.0
+PARKING_STAGGER_S = 40.0
 PROGRESS_EVERY_S = 30.0
 # Long enough that a demo left running all day never runs out of scripted incidents.
 SCENE_HORIZON_S = 48 * 3600.0

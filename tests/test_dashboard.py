@@ -430,7 +430,10 @@ def test_key_figures_show_open_alerts_work_order_stages_and_devices() -> None:
     values = {}
     for group in tiles:
         for tile in group.children[1].children:
-            values[tile.id] = tile.children[0].children
+            values[tile.id] = "".join(
+                part if isinstance(part, str) else part.children
+                for part in tile.children[0].children
+            )
     assert values["tile-alerts-critical"] == "2"
     assert values["tile-orders-reported"] == "4"
     assert values["tile-orders-handling"] == "3"

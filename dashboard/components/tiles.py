@@ -19,14 +19,26 @@ WORK_ORDER_STAGES: list[tuple[str, str, str, tuple[WorkOrderState, ...]]] = [
 
 
 def tile(
-    tile_id: str, value: int | str, label: str, label_en: str, kind: str, note: str = ""
+    tile_id: str,
+    value: int | str,
+    label: str,
+    label_en: str,
+    kind: str,
+    note: str = "",
+    out_of: int | None = None,
 ) -> html.Div:
-    """One figure with its caption; `kind` picks the colour in the style sheet."""
+    """One figure with its caption; `kind` picks the colour in the style sheet.
+
+    `out_of` adds a smaller "/total" after the figure, so "176/180" fits a narrow tile.
+    """
+    figure: list[object] = [str(value)]
+    if out_of is not None:
+        figure.append(html.Span(f"/{out_of}", className="tile-value-total"))
     return html.Div(
         id=f"tile-{tile_id}",
         className=f"tile tile-{kind}",
         children=[
-            html.Div(str(value), className="tile-value"),
+            html.Div(figure, className="tile-value"),
             html.Div(
                 className="tile-label",
                 children=[html.Span(label), html.Span(label_en, className="tile-label-en")],
@@ -79,10 +91,11 @@ def key_figures(
     device_tiles = [
         tile(
             "devices-online",
-            f"{devices.online}/{devices.total}",
+            devices.online,
             "在线",
             "online",
             kind="online",
+            out_of=devices.total,
         ),
         tile(
             "devices-offline",

@@ -343,15 +343,19 @@ def schedule_random_incidents(
     duration_s: float,
     park_every_s: float = 240,
     park_stay_s: float = 150,
+    first_park_at: float | None = None,
 ) -> None:
     """Fill `duration_s` of scene time with a plausible day: cars passing every 10-30 s,
     pedestrians, and every few minutes a car that parks in the lane for longer than 2 min.
+    The first car parks at `first_park_at` when given (a demo wants an incident early).
 
     Passing cars are held back while a car is parked, so no car drives through another.
     """
     rng = np.random.default_rng(seed)
     parked: list[tuple[float, float]] = []  # (enters, has left) of each parking car, in order
     t = float(rng.uniform(0.2, 0.5)) * park_every_s
+    if first_park_at is not None:
+        t = first_park_at
     while t < duration_s:
         car = scene._new_park(t, park_stay_s * float(rng.uniform(0.95, 1.2)), None)
         scene._add_car(car)
