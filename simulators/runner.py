@@ -52,6 +52,29 @@ def fire_lane_scene(device: SimDevice, seed: int) -> FireLaneScene:
     return FireLaneScene(device.config["zones"]["lane"], seed=seed, width=width, height=height)
 
 
+def demo_camera_scenes(
+    devices: list[SimDevice], seed: int, horizon_s: float = SCENE_HORIZON_S
+) -> list[tuple[SimDevice, FireLaneScene]]:
+    """A scene per fire-lane camera with a day of incidents.
+
+    Cameras start their incidents one after another, the first within seconds, so a newcomer
+    sees an alert after one dwell time and the site one every so often after that.
+    """
+    cameras = [d for d in devices if d.kind == "fire_lane_camera"]
+    scenes = []
+    for index, device in enumerate(cameras):
+        scene = fire_lane_scene(device, seed + index)
+        schedule_random_incidents(
+            scene,
+            seed=seed + index,
+            duration_s=horizon_s,
+            park_every_s=600.0 + 37.0 * index,
+            first_park_at=FIRST_PARKING_S + PARKING_STAGGER_S * index,
+        )
+        scenes.append((device, scene))
+    return scenes
+
+
 def run_site_simulation(
     settings: Settings,
     *,
@@ -66,28 +89,18 @@ def run_site_simulation(
     devices = site_devices(settings)
     clock = SceneClock(speed)
     feeds: list[CameraFeed] = []
-    for index, device in enumerate(d for d in devices if d.kind == "fire_lane_camera"):
-        scene = fire_lane_scene(device, seed + index)
-        # Each camera's incidents start at a different time, so the site sees one every
-        # few minutes rather than all at once.
-        schedule_random_incidents(
-            scene, seed=seed + index, duration_s=SCENE_HORIZON_S, park_every_s=600.0 + 37.0 * index
-        )
+    for device, scene in demo_camera_scenes(devices, seed):
         fps = float(device.config.get("fps", 5))
-        feeds.append(
-            CameraFeed(
-                device,
-                scene,
-                DeviceConnection(settings, device),
-                min(fps, max_fps) if max_fps else fps,
-            )
-        )
+        connection = DeviceConnection(settings, device)
+        feeds.append(CameraFeed(device, scene, connection, min(fps, max_fps) if max_fps else fps))
     sensors = [
         (d, SensorModel(d.kind, seed=seed + i))
         for i, d in enumerate(devices)
         if SensorModel(d.kind, seed=0).reading(0.0) is not None
     ]
-    gateway = SensorGateway(settings, [d for d, _ in sensors])
+    # Alarms send no readings but are on site and online; the gateway announces them too.
+    alarms = [d for d in devices if d.kind == "sound_light_alarm"]
+    gateway = SensorGateway(settings, [d for d, _ in sensors] + alarms)
     log.info(
         "simulating %d fire-lane cameras and %d sensors at %.1fx speed",
         len(feeds),
