@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from gridwatch.domain import AlertState, AlertType, Severity, WorkOrderState
+from gridwatch.domain import ALERT_TYPE_LABELS, AlertState, Severity, WorkOrderState
 
 SEVERITY_LABELS: dict[Severity, tuple[str, str]] = {
     Severity.CRITICAL: ("紧急", "Critical"),
@@ -23,17 +23,6 @@ SEVERITY_COLORS: dict[Severity, str] = {
 NO_ALERT_FILL = "#16212e"
 GRID_BORDER = "#5d82a8"
 
-ALERT_TYPE_LABELS: dict[str, tuple[str, str]] = {
-    AlertType.FIRE_LANE_OCCUPIED: ("消防通道占用", "Fire lane blocked"),
-    AlertType.EBIKE_IN_ELEVATOR: ("电动车进电梯", "E-bike in elevator"),
-    AlertType.FALLING_OBJECT: ("高空抛物", "Falling object"),
-    AlertType.SHED_FIRE: ("充电棚火情", "Charging-shed fire"),
-    AlertType.SOCKET_OVERHEAT: ("插座过热", "Socket overheating"),
-    AlertType.SOCKET_OVERCURRENT: ("插座过流", "Socket over-current"),
-    AlertType.SMOKE: ("烟雾报警", "Smoke"),
-    AlertType.DEVICE_OFFLINE: ("设备离线", "Device offline"),
-    AlertType.THRESHOLD: ("阈值越限", "Threshold exceeded"),
-}
 
 ALERT_STATE_LABELS: dict[str, str] = {
     AlertState.ACTIVE: "未处理",

@@ -13,6 +13,7 @@ class AlertType(StrEnum):
     SOCKET_OVERHEAT = "socket_overheat"
     SOCKET_OVERCURRENT = "socket_overcurrent"
     SMOKE = "smoke"
+    HYDRANT_LOW_PRESSURE = "hydrant_low_pressure"
     DEVICE_OFFLINE = "device_offline"
     THRESHOLD = "threshold"
 
@@ -36,11 +37,28 @@ DEFAULT_SEVERITY: dict[AlertType, Severity] = {
     AlertType.EBIKE_IN_ELEVATOR: Severity.MAJOR,
     AlertType.FALLING_OBJECT: Severity.CRITICAL,
     AlertType.SHED_FIRE: Severity.CRITICAL,
-    AlertType.SOCKET_OVERHEAT: Severity.MAJOR,
-    AlertType.SOCKET_OVERCURRENT: Severity.MINOR,
+    # A charging socket that overheats or draws too much is a fire about to start.
+    AlertType.SOCKET_OVERHEAT: Severity.CRITICAL,
+    AlertType.SOCKET_OVERCURRENT: Severity.MAJOR,
     AlertType.SMOKE: Severity.CRITICAL,
+    AlertType.HYDRANT_LOW_PRESSURE: Severity.MAJOR,
     AlertType.DEVICE_OFFLINE: Severity.WARNING,
     AlertType.THRESHOLD: Severity.MINOR,
+}
+
+
+# (Chinese, English) names of each alert type, for screens, titles and messages.
+ALERT_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    AlertType.FIRE_LANE_OCCUPIED: ("消防通道占用", "Fire lane blocked"),
+    AlertType.EBIKE_IN_ELEVATOR: ("电动车进电梯", "E-bike in elevator"),
+    AlertType.FALLING_OBJECT: ("高空抛物", "Falling object"),
+    AlertType.SHED_FIRE: ("充电棚火情", "Charging-shed fire"),
+    AlertType.SOCKET_OVERHEAT: ("插座过热", "Socket overheating"),
+    AlertType.SOCKET_OVERCURRENT: ("插座过流", "Socket over-current"),
+    AlertType.SMOKE: ("烟雾报警", "Smoke"),
+    AlertType.HYDRANT_LOW_PRESSURE: ("消防栓压力低", "Hydrant pressure low"),
+    AlertType.DEVICE_OFFLINE: ("设备离线", "Device offline"),
+    AlertType.THRESHOLD: ("阈值越限", "Threshold exceeded"),
 }
 
 

@@ -20,7 +20,7 @@ import psycopg
 
 from detectors.base import Detection
 from gridwatch import db
-from gridwatch.domain import DEFAULT_SEVERITY, AlertType, Severity
+from gridwatch.domain import ALERT_TYPE_LABELS, DEFAULT_SEVERITY, AlertType, Severity
 from gridwatch.topics import alert_topic
 from ingest.commands import command_for, send_command
 from ingest.devices import DeviceInfo
@@ -29,16 +29,8 @@ from ingest.evidence import save_snapshot
 log = logging.getLogger(__name__)
 
 
-TITLES = {
-    "fire_lane_occupied": "Vehicle parked in fire lane",
-    "ebike_in_elevator": "E-bike carried into elevator",
-    "falling_object": "Object falling from height",
-    "shed_fire": "Fire or smoke in charging shed",
-    "socket_overheat": "Charging socket overheating",
-    "socket_overcurrent": "Charging socket over-current",
-    "smoke": "Smoke detected",
-    "device_offline": "Device offline",
-}
+def alert_title(alert_type: str) -> str:
+    return ALERT_TYPE_LABELS.get(alert_type, ("", alert_type.replace("_", " ").capitalize()))[1]
 
 
 def severity_for(alert_type: str) -> Severity:
@@ -118,7 +110,7 @@ class AlertPipeline:
                 "grid": device.grid_id,
                 "type": detection.type,
                 "severity": severity.value,
-                "title": TITLES.get(detection.type, detection.type.replace("_", " ")),
+                "title": alert_title(detection.type),
                 "details": json.dumps(details),
             },
         ).fetchone()

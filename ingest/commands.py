@@ -14,9 +14,12 @@ from ingest.devices import DeviceInfo
 
 # Which command an alert sends on raise and on clear, by alert type. A fire-lane camera
 # drives the on-site sound-and-light alarm wired to it, so the command goes to the camera
-# and names the alarm it should switch.
-ALERT_COMMANDS: dict[str, tuple[str, str]] = {
+# and names the alarm it should switch. A socket's power is cut when it overheats or
+# overloads and is never switched back on by itself: that waits for someone to inspect it.
+ALERT_COMMANDS: dict[str, tuple[str, str | None]] = {
     "fire_lane_occupied": ("alarm_on", "alarm_off"),
+    "socket_overheat": ("power_off", None),
+    "socket_overcurrent": ("power_off", None),
 }
 
 

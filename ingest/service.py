@@ -37,6 +37,7 @@ from ingest.codecs import Frame, Rejected
 from ingest.commands import record_ack
 from ingest.devices import DeviceDirectory, DeviceInfo
 from ingest.frames import FrameRouter
+from ingest.rules import RuleEngine
 from ingest.writer import TelemetryWriter
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class IngestService:
         self._url = settings.database_url
         self.counters = IngestCounters()
         self.devices = DeviceDirectory(self._url)
+        self.rules = RuleEngine()  # fed on the network thread only
         self.mqtt = make_client(settings, client_id=f"gridwatch-ingest-{settings.site_id}")
         self.mqtt.on_connect = self._on_connect
         self.mqtt.on_message = self._on_message
@@ -165,6 +167,10 @@ class IngestService:
             case MessageKind.TELEMETRY:
                 for r in codecs.decode_telemetry(payload, now):
                     self.writer.submit((device.id, r.ts, r.metric, r.value, r.seq, r.unit))
+                    for detection in self.rules.feed(
+                        device.id, device.kind, device.config, r.metric, r.value, r.ts
+                    ):
+                        self._control.put(lambda conn, d=detection: self._apply_event(device, d))
                 self._control.put(lambda conn: _touch(conn, device.id))
             case MessageKind.FRAME:
                 if not device.kind.endswith("_camera"):

@@ -7,6 +7,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from gridwatch.settings import Settings
 from gridwatch.site import load_site
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 SENSOR_PERIOD_S = 10.0
 FIRST_PARKING_S = 15.0
 PARKING_STAGGER_S = 40.0
+FIRST_SOCKET_FAULT_S = 60.0
+SOCKET_FAULT_EVERY_S = 420.0
 PROGRESS_EVERY_S = 30.0
 # Long enough that a demo left running all day never runs out of scripted incidents.
 SCENE_HORIZON_S = 48 * 3600.0
@@ -75,6 +78,19 @@ def demo_camera_scenes(
     return scenes
 
 
+def demo_sensors(devices: list[SimDevice], seed: int) -> list[tuple[SimDevice, SensorModel]]:
+    """A model per sensor; charging sockets develop a fault one after another through the day."""
+    sensors = [
+        (d, SensorModel(d.kind, seed=seed + i))
+        for i, d in enumerate(devices)
+        if SensorModel(d.kind, seed=0).reading(0.0) is not None
+    ]
+    sockets = [model for device, model in sensors if device.kind == "charging_socket"]
+    for index, model in enumerate(sockets):
+        model.fault_from = FIRST_SOCKET_FAULT_S + SOCKET_FAULT_EVERY_S * index
+    return sensors
+
+
 def run_site_simulation(
     settings: Settings,
     *,
@@ -93,14 +109,16 @@ def run_site_simulation(
         fps = float(device.config.get("fps", 5))
         connection = DeviceConnection(settings, device)
         feeds.append(CameraFeed(device, scene, connection, min(fps, max_fps) if max_fps else fps))
-    sensors = [
-        (d, SensorModel(d.kind, seed=seed + i))
-        for i, d in enumerate(devices)
-        if SensorModel(d.kind, seed=0).reading(0.0) is not None
-    ]
+    sensors = demo_sensors(devices, seed)
+    models = {device.id: model for device, model in sensors}
+
+    def obey(device: SimDevice, command: dict[str, Any]) -> None:
+        if command.get("command") == "power_off" and device.id in models:
+            models[device.id].power_off(clock.scene_now())
+
     # Alarms send no readings but are on site and online; the gateway announces them too.
     alarms = [d for d in devices if d.kind == "sound_light_alarm"]
-    gateway = SensorGateway(settings, [d for d, _ in sensors] + alarms)
+    gateway = SensorGateway(settings, [d for d, _ in sensors] + alarms, on_command=obey)
     log.info(
         "simulating %d fire-lane cameras and %d sensors at %.1fx speed",
         len(feeds),

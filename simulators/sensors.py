@@ -7,36 +7,38 @@ import random
 from dataclasses import dataclass, field
 
 MAINS_VOLTAGE_V = 220.0
+AMBIENT_C = 24.0
+# A faulty socket heats at about half a degree a second until its power is cut; after that
+# it cools towards the air temperature over a few minutes.
+FAULT_HEATING_C_PER_S = 0.5
+FAULT_MAX_RISE_C = 80.0
+COOLING_TIME_CONSTANT_S = 90.0
 
 
 @dataclass
 class SensorModel:
-    """Readings of one sensor; `fault_from` makes a charging socket overheat from then on."""
+    """Readings of one sensor. A charging socket overheats from `fault_from` until its power
+    is cut with power_off(t); it then reads no current and cools down."""
 
     kind: str
     seed: int
     fault_from: float | None = None
+    power_off_at: float | None = None
     _rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
         self._phase = self._rng.uniform(0, 3600)
 
+    def power_off(self, t: float) -> None:
+        if self.power_off_at is None:
+            self.power_off_at = t
+
     def reading(self, t: float) -> dict[str, float] | None:
         noise = self._rng.gauss
         match self.kind:
             case "charging_socket":
-                # An e-bike charges for roughly an hour, then the socket idles.
-                charging = math.sin((t + self._phase) / 1800.0) > -0.3
-                current = (2.5 + noise(0, 0.1)) if charging else max(0.0, noise(0.02, 0.01))
-                temperature = 24.0 + 4.0 * current + noise(0, 0.3)
-                if self.fault_from is not None and t >= self.fault_from:
-                    temperature += min(60.0, (t - self.fault_from) * 0.5)
-                return {
-                    "current_a": round(current, 3),
-                    "power_w": round(current * MAINS_VOLTAGE_V, 1),
-                    "temperature_c": round(temperature, 2),
-                }
+                return self._socket(t)
             case "smoke_detector":
                 return {"obscuration_pct": round(max(0.0, noise(0.2, 0.05)), 3)}
             case "hydrant_pressure":
@@ -50,3 +52,25 @@ class SensorModel:
                 }
             case _:
                 return None  # cameras and alarms send no periodic telemetry
+
+    def _socket(self, t: float) -> dict[str, float]:
+        noise = self._rng.gauss
+        off = self.power_off_at is not None and t >= self.power_off_at
+        # An e-bike charges for roughly an hour, then the socket idles.
+        charging = not off and math.sin((t + self._phase) / 1800.0) > -0.3
+        current = (2.5 + noise(0, 0.1)) if charging else max(0.0, noise(0.02, 0.01)) * (not off)
+        temperature = AMBIENT_C + 4.0 * current + self._fault_rise(t) + noise(0, 0.3)
+        return {
+            "current_a": round(current, 3),
+            "power_w": round(current * MAINS_VOLTAGE_V, 1),
+            "temperature_c": round(temperature, 2),
+        }
+
+    def _fault_rise(self, t: float) -> float:
+        if self.fault_from is None or t < self.fault_from:
+            return 0.0
+        heating_until = t if self.power_off_at is None else min(t, self.power_off_at)
+        rise = min(FAULT_MAX_RISE_C, (heating_until - self.fault_from) * FAULT_HEATING_C_PER_S)
+        if self.power_off_at is not None and t > self.power_off_at:
+            rise *= math.exp(-(t - self.power_off_at) / COOLING_TIME_CONSTANT_S)
+        return max(rise, 0.0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,8 +21,9 @@ from gridwatch import db
 from gridwatch.settings import Settings
 from gridwatch.site import Site, load_site, store_site
 from ingest.service import IngestService
-from simulators.mqtt_devices import SimDevice
+from simulators.mqtt_devices import SensorGateway, SimDevice
 from simulators.runner import fire_lane_scene, play_scene
+from simulators.sensors import SensorModel
 from tests.helpers import Recorder, serve_dashboard, wait_for
 
 FPS = 5.0
@@ -153,6 +155,46 @@ def test_cars_and_people_that_only_pass_raise_nothing(
         what="every frame processed or counted as dropped",
     )
     assert _alerts(conn, camera.id) == []
+
+
+def test_an_overheating_socket_alerts_and_has_its_power_cut(
+    running_system: IngestService, site: Site, settings: Settings, conn: psycopg.Connection
+) -> None:
+    device = next(d for d in site.devices if d.kind == "charging_socket")
+    socket = SimDevice(device.id, device.grid_id, str(device.kind), device.config.model_dump())
+    model = SensorModel("charging_socket", seed=4, fault_from=60.0)
+    gateway = SensorGateway(settings, [socket])
+    start = time.time() - 900.0  # readings from the last quarter of an hour, 10 s apart
+
+    def send(scene_from: float, scene_to: float) -> None:
+        for t in range(int(scene_from), int(scene_to), 10):
+            gateway.publish(socket, start + t, model.reading(float(t)))
+
+    send(0, 260)  # heats from 60 s; past 70 °C for 30 s well before 260 s
+    wait_for(lambda: gateway.commands, what="a command to the socket")
+    assert gateway.commands[0][0] == socket.id
+    assert gateway.commands[0][1]["command"] == "power_off"
+    alert = _alerts(conn, socket.id)[-1]
+    assert (alert["type"], alert["severity"], alert["state"]) == (
+        "socket_overheat",
+        "critical",
+        "active",
+    )
+    assert alert["details"]["value"] > 70
+
+    model.power_off(260.0)
+    send(260, 900)  # no current, cooling down: the alert clears
+    wait_for(lambda: _alerts(conn, socket.id)[-1]["state"] == "cleared", what="the alert clears")
+    order = wait_for(
+        lambda: conn.execute(
+            "SELECT * FROM work_orders WHERE alert_id = %s", (alert["id"],)
+        ).fetchone(),
+        what="a work order",
+    )
+    # Unlike a fire lane, a socket that overheated needs someone to look at it.
+    assert order["state"] == "dispatched"
+    assert len(gateway.commands) == 1, "power is never switched back on by itself"
+    gateway.close()
 
 
 @pytest.mark.browser

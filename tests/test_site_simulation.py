@@ -1,7 +1,7 @@
 """The demo's simulated feed: incidents come early and keep coming, spread over the cameras."""
 
 from gridwatch.settings import load_settings
-from simulators.runner import demo_camera_scenes, site_devices
+from simulators.runner import demo_camera_scenes, demo_sensors, site_devices
 
 HOUR = 3600.0
 
@@ -25,3 +25,12 @@ def test_the_same_seed_gives_the_same_scenes() -> None:
     (_, scene_a), (_, scene_b) = one[0], two[0]
     assert scene_a.parked_intervals() == scene_b.parked_intervals()
     assert (scene_a.render(31.0) == scene_b.render(31.0)).all()
+
+
+def test_charging_sockets_overheat_one_after_another() -> None:
+    sensors = demo_sensors(site_devices(load_settings()), seed=1)
+    faults = [model.fault_from for device, model in sensors if device.kind == "charging_socket"]
+    assert len(faults) >= 10 and faults == sorted(faults)
+    first = next(m for d, m in sensors if d.kind == "charging_socket" and m.fault_from == faults[0])
+    assert first.reading(faults[0] + 150)["temperature_c"] > 70, "hot enough to alert"
+    assert all(m.fault_from is None for d, m in sensors if d.kind != "charging_socket")
