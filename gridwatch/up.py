@@ -91,8 +91,11 @@ def run_everything(settings: Settings, *, simulators: bool = True) -> int:
             f", topics gw/v1/{settings.site_id}/#; evidence in {settings.evidence_dir()}"
         )
         if simulators:
-            _say("simulated cars start parking in fire lanes at once; the first alert follows "
-                 "after the 120 s dwell time, then one every minute or so")
+            _say(
+                "simulated cars start parking in fire lanes at once: the first alert follows "
+                "after the 120 s dwell time, then one every minute or so; a charging socket "
+                "starts overheating after a minute and every 7 minutes after that"
+            )
         _say("Ctrl-C stops everything.")
         try:
             while True:
