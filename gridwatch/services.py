@@ -20,6 +20,9 @@ import psycopg
 
 log = logging.getLogger(__name__)
 
+# Debian installs the broker in sbin, which is not on every user's PATH.
+SYSTEM_MOSQUITTO = Path("/usr/sbin/mosquitto")
+
 
 def port_answers(host: str, port: int, timeout_s: float = 0.5) -> bool:
     try:
@@ -68,7 +71,7 @@ def start_local_broker(data_dir: Path, port: int | None = None) -> LocalBroker:
     port = port or free_port(host)
     data_dir.mkdir(parents=True, exist_ok=True)
     mosquitto = shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
+        str(SYSTEM_MOSQUITTO) if SYSTEM_MOSQUITTO.exists() else None
     )
     if mosquitto:
         conf = data_dir / "mosquitto.conf"
