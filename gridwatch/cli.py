@@ -161,6 +161,78 @@ def site_generate(out_dir: Path, seed: int, grids: int, devices: int) -> None:
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 
+@site.command("mqtt-acl")
+@click.argument(
+    "site_dir", type=click.Path(exists=True, file_okay=False, path_type=Path), required=False
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the `passwd` and `acl` files (created if missing).",
+)
+@click.option(
+    "--secret-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="File holding the site secret (default: the GRIDWATCH_MQTT_SECRET variable).",
+)
+@click.option("--integrator", is_flag=True, help="Add the read-only `integrator` user (alerts).")
+@click.option(
+    "--print-passwords",
+    is_flag=True,
+    help="Print `username<TAB>password` for every account on stdout, for provisioning.",
+)
+@click.pass_context
+def site_mqtt_acl(
+    ctx: click.Context,
+    site_dir: Path | None,
+    out_dir: Path,
+    secret_file: Path | None,
+    integrator: bool,
+    print_passwords: bool,
+) -> None:
+    """Write Mosquitto's password and ACL files for the site: one account per device."""
+    from gridwatch.broker import (
+        AccountError,
+        SecretError,
+        derive_password,
+        load_secret,
+        write_broker_files,
+    )
+    from gridwatch.site import SiteError, load_site
+
+    settings = _settings(ctx)
+    try:
+        secret = load_secret(secret_file)
+        model = load_site(site_dir or settings.site_dir)
+        files = write_broker_files(model, secret, out_dir, integrator=integrator)
+    except (SecretError, SiteError, AccountError) as err:
+        raise click.ClickException(str(err)) from None
+    users = ", ".join(a.username for a in files.accounts if a.role != "device")
+    click.echo(
+        f"wrote {files.password_file} and {files.acl_file} for site {model.id}: "
+        f"{len(model.devices)} devices and {users}",
+        err=True,
+    )
+    if model.id != settings.site_id:
+        click.echo(
+            f"warning: GRIDWATCH_SITE_ID is {settings.site_id!r} but the site model's id is "
+            f"{model.id!r}; GridWatch would subscribe to topics these files give it no access to",
+            err=True,
+        )
+    if print_passwords:
+        for account in files.accounts:
+            password = derive_password(secret, model.id, account.username)
+            click.echo(f"{account.username}\t{password}")
+    else:
+        click.echo(
+            "passwords are derived from the secret and stored nowhere; "
+            "--print-passwords lists them for provisioning",
+            err=True,
+        )
+
+
 @main.command("eval")
 @click.argument("dataset_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def evaluate(dataset_dir: Path) -> None:
