@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import paho.mqtt.client as paho
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from gridwatch.settings import Settings
 
@@ -22,11 +24,27 @@ def make_client(settings: Settings, client_id: str, *, clean_start: bool = True)
     return client
 
 
-def connect(client: paho.Client, settings: Settings, *, clean_start: bool = True) -> None:
-    """Connect (blocking for the TCP handshake); the network loop is the caller's."""
+def connect(
+    client: paho.Client,
+    settings: Settings,
+    *,
+    clean_start: bool = True,
+    session_expiry_s: int = 0,
+) -> None:
+    """Connect (blocking for the TCP handshake); the network loop is the caller's.
+
+    With clean_start False and a session expiry, the broker keeps the subscriptions and
+    queues QoS 1 messages while the client is away (MQTT 3.1.1: until it returns).
+    """
     if settings.mqtt_protocol == "5":
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = session_expiry_s
         client.connect(
-            settings.mqtt_host, settings.mqtt_port, keepalive=30, clean_start=clean_start
+            settings.mqtt_host,
+            settings.mqtt_port,
+            keepalive=30,
+            clean_start=clean_start,
+            properties=properties,
         )
     else:
         client.connect(settings.mqtt_host, settings.mqtt_port, keepalive=30)

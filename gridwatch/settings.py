@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     telemetry_flush_ms: int = Field(
         200, gt=0, description="Longest a telemetry reading waits before its batch is written"
     )
+    ingest_session_expiry_s: int = Field(
+        86_400, ge=0, description="How long the broker keeps ingest's queue while it is away"
+    )
     frame_workers: int = Field(2, ge=1, description="Threads running detectors on camera frames")
     frame_queue_per_camera: int = Field(
         8, ge=1, description="Frames waiting per camera before the oldest is dropped"

@@ -58,7 +58,11 @@ class IngestService:
         self.counters = IngestCounters()
         self.devices = DeviceDirectory(self._url)
         self.rules = RuleEngine()  # fed on the network thread only
-        self.mqtt = make_client(settings, client_id=f"gridwatch-ingest-{settings.site_id}")
+        # A fixed client id and a persistent session: while ingest restarts, the broker
+        # queues what devices send instead of dropping it.
+        self.mqtt = make_client(
+            settings, client_id=f"gridwatch-ingest-{settings.site_id}", clean_start=False
+        )
         self.mqtt.on_connect = self._on_connect
         self.mqtt.on_message = self._on_message
         self.writer = TelemetryWriter(
@@ -90,7 +94,12 @@ class IngestService:
         self.writer.start()
         self.frames.start()
         self._control_thread.start()
-        connect(self.mqtt, self.settings)
+        connect(
+            self.mqtt,
+            self.settings,
+            clean_start=False,
+            session_expiry_s=self.settings.ingest_session_expiry_s,
+        )
         self.mqtt.loop_start()
 
     def stop(self) -> None:
