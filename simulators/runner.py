@@ -12,20 +12,14 @@ from typing import Any
 from gridwatch.settings import Settings
 from gridwatch.site import load_site
 from simulators.clock import SceneClock
+from simulators.demo import Scene, demo_camera_scenes, demo_sensors
 from simulators.mqtt_devices import DeviceConnection, SensorGateway, SimDevice
-from simulators.scenes.fire_lane import FireLaneScene, encode_jpeg, schedule_random_incidents
-from simulators.sensors import SensorModel
+from simulators.scenes.fire_lane import encode_jpeg
 
 log = logging.getLogger(__name__)
 
 SENSOR_PERIOD_S = 10.0
-FIRST_PARKING_S = 15.0
-PARKING_STAGGER_S = 40.0
-FIRST_SOCKET_FAULT_S = 60.0
-SOCKET_FAULT_EVERY_S = 420.0
 PROGRESS_EVERY_S = 30.0
-# Long enough that a demo left running all day never runs out of scripted incidents.
-SCENE_HORIZON_S = 48 * 3600.0
 
 
 def site_devices(settings: Settings) -> list[SimDevice]:
@@ -38,7 +32,7 @@ class CameraFeed:
     """A fire-lane camera: its scene, its connection and its next frame."""
 
     device: SimDevice
-    scene: FireLaneScene
+    scene: Scene
     connection: DeviceConnection
     fps: float
     quality: int = 80
@@ -48,47 +42,6 @@ class CameraFeed:
         self.seq += 1
         jpeg = encode_jpeg(self.scene.render(scene_t), self.quality)
         self.connection.publish_frame(jpeg, clock.epoch(scene_t), self.seq)
-
-
-def fire_lane_scene(device: SimDevice, seed: int) -> FireLaneScene:
-    width, height = device.config.get("resolution", [640, 360])
-    return FireLaneScene(device.config["zones"]["lane"], seed=seed, width=width, height=height)
-
-
-def demo_camera_scenes(
-    devices: list[SimDevice], seed: int, horizon_s: float = SCENE_HORIZON_S
-) -> list[tuple[SimDevice, FireLaneScene]]:
-    """A scene per fire-lane camera with a day of incidents.
-
-    Cameras start their incidents one after another, the first within seconds, so a newcomer
-    sees an alert after one dwell time and the site one every so often after that.
-    """
-    cameras = [d for d in devices if d.kind == "fire_lane_camera"]
-    scenes = []
-    for index, device in enumerate(cameras):
-        scene = fire_lane_scene(device, seed + index)
-        schedule_random_incidents(
-            scene,
-            seed=seed + index,
-            duration_s=horizon_s,
-            park_every_s=600.0 + 37.0 * index,
-            first_park_at=FIRST_PARKING_S + PARKING_STAGGER_S * index,
-        )
-        scenes.append((device, scene))
-    return scenes
-
-
-def demo_sensors(devices: list[SimDevice], seed: int) -> list[tuple[SimDevice, SensorModel]]:
-    """A model per sensor; charging sockets develop a fault one after another through the day."""
-    sensors = [
-        (d, SensorModel(d.kind, seed=seed + i))
-        for i, d in enumerate(devices)
-        if SensorModel(d.kind, seed=0).reading(0.0) is not None
-    ]
-    sockets = [model for device, model in sensors if device.kind == "charging_socket"]
-    for index, model in enumerate(sockets):
-        model.fault_from = FIRST_SOCKET_FAULT_S + SOCKET_FAULT_EVERY_S * index
-    return sensors
 
 
 def run_site_simulation(
@@ -105,11 +58,12 @@ def run_site_simulation(
     devices = site_devices(settings)
     clock = SceneClock(speed)
     feeds: list[CameraFeed] = []
-    for device, scene in demo_camera_scenes(devices, seed):
+    scenes = demo_camera_scenes(devices, seed)
+    for device, scene in scenes:
         fps = float(device.config.get("fps", 5))
         connection = DeviceConnection(settings, device)
         feeds.append(CameraFeed(device, scene, connection, min(fps, max_fps) if max_fps else fps))
-    sensors = demo_sensors(devices, seed)
+    sensors = demo_sensors(devices, seed, scenes)
     models = {device.id: model for device, model in sensors}
 
     def obey(device: SimDevice, command: dict[str, Any]) -> None:
@@ -120,7 +74,7 @@ def run_site_simulation(
     alarms = [d for d in devices if d.kind == "sound_light_alarm"]
     gateway = SensorGateway(settings, [d for d, _ in sensors] + alarms, on_command=obey)
     log.info(
-        "simulating %d fire-lane cameras and %d sensors at %.1fx speed",
+        "simulating %d cameras and %d sensors at %.1fx speed",
         len(feeds),
         len(sensors),
         speed,
@@ -172,7 +126,7 @@ def run_site_simulation(
 def play_scene(
     settings: Settings,
     device: SimDevice,
-    scene: FireLaneScene,
+    scene: Scene,
     *,
     until_s: float,
     fps: float = 5.0,

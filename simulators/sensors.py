@@ -13,6 +13,8 @@ AMBIENT_C = 24.0
 FAULT_HEATING_C_PER_S = 0.5
 FAULT_MAX_RISE_C = 80.0
 COOLING_TIME_CONSTANT_S = 90.0
+# Smoke from a burning e-bike fills the detector's chamber within half a minute.
+SMOKE_PEAK_PCT, SMOKE_BUILD_S, SMOKE_CLEAR_S = 8.0, 30.0, 60.0
 
 
 @dataclass
@@ -24,6 +26,7 @@ class SensorModel:
     seed: int
     fault_from: float | None = None
     power_off_at: float | None = None
+    smoke_during: list[tuple[float, float]] = field(default_factory=list)
     _rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -40,7 +43,8 @@ class SensorModel:
             case "charging_socket":
                 return self._socket(t)
             case "smoke_detector":
-                return {"obscuration_pct": round(max(0.0, noise(0.2, 0.05)), 3)}
+                smoke = self._smoke(t)
+                return {"obscuration_pct": round(max(0.0, noise(0.2, 0.05)) + smoke, 3)}
             case "hydrant_pressure":
                 return {"pressure_kpa": round(320 + 15 * math.sin(t / 900.0) + noise(0, 2), 1)}
             case "fire_door":
@@ -65,6 +69,16 @@ class SensorModel:
             "power_w": round(current * MAINS_VOLTAGE_V, 1),
             "temperature_c": round(temperature, 2),
         }
+
+    def _smoke(self, t: float) -> float:
+        """Obscuration from a fire in view: builds over half a minute, clears after it ends."""
+        for start, end in self.smoke_during:
+            if start <= t:
+                building = SMOKE_PEAK_PCT * min(1.0, (t - start) / SMOKE_BUILD_S)
+                if t <= end:
+                    return building
+                return building * math.exp(-(t - end) / SMOKE_CLEAR_S)
+        return 0.0
 
     def _fault_rise(self, t: float) -> float:
         if self.fault_from is None or t < self.fault_from:

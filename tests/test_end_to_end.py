@@ -21,8 +21,9 @@ from gridwatch import db
 from gridwatch.settings import Settings
 from gridwatch.site import Site, load_site, store_site
 from ingest.service import IngestService
+from simulators.demo import fire_lane_scene
 from simulators.mqtt_devices import SensorGateway, SimDevice
-from simulators.runner import fire_lane_scene, play_scene
+from simulators.runner import play_scene
 from simulators.sensors import SensorModel
 from tests.helpers import Recorder, serve_dashboard, wait_for
 
