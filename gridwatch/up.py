@@ -94,7 +94,8 @@ def run_everything(settings: Settings, *, simulators: bool = True) -> int:
             _say(
                 "simulated cars start parking in fire lanes at once: the first alert follows "
                 "after the 120 s dwell time, then one every minute or so; a charging socket "
-                "starts overheating after a minute and every 7 minutes after that"
+                "starts overheating after a minute and every 7 minutes after that; the first "
+                "charging-shed fire sets off its smoke detector after 8 minutes"
             )
         _say("Ctrl-C stops everything.")
         try:

@@ -56,7 +56,6 @@ def run_site_simulation(
     """Play every camera and sensor of the site until duration_s or stop; return counts."""
     stop = stop or threading.Event()
     devices = site_devices(settings)
-    clock = SceneClock(speed)
     feeds: list[CameraFeed] = []
     scenes = demo_camera_scenes(devices, seed)
     for device, scene in scenes:
@@ -73,6 +72,8 @@ def run_site_simulation(
     # Alarms send no readings but are on site and online; the gateway announces them too.
     alarms = [d for d in devices if d.kind == "sound_light_alarm"]
     gateway = SensorGateway(settings, [d for d, _ in sensors] + alarms, on_command=obey)
+    # Scene time starts once every device is connected, so no camera begins behind.
+    clock = SceneClock(speed)
     log.info(
         "simulating %d cameras and %d sensors at %.1fx speed",
         len(feeds),
