@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.NAME` prints progress, then one JSON line (see DESIGN.md)."""
