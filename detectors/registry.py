@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from detectors.base import Detector
+from detectors.falling_object import FallingObjectDetector
 from detectors.fire_lane import FireLaneDetector
 
 DetectorFactory = Callable[[Mapping[str, Any]], Detector]
@@ -17,6 +18,7 @@ DetectorFactory = Callable[[Mapping[str, Any]], Detector]
 # device kind -> factory taking that device's detector config
 DETECTORS: dict[str, DetectorFactory] = {
     "fire_lane_camera": FireLaneDetector.from_config,
+    "facade_camera": FallingObjectDetector.from_config,
 }
 
 # The detector names used by datasets and `gridwatch eval`, and the device kind each watches.

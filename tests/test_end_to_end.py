@@ -24,6 +24,7 @@ from ingest.service import IngestService
 from simulators.demo import fire_lane_scene
 from simulators.mqtt_devices import SensorGateway, SimDevice
 from simulators.runner import play_scene
+from simulators.scenes.facade import FacadeScene
 from simulators.sensors import SensorModel
 from tests.helpers import Recorder, serve_dashboard, wait_for
 
@@ -196,6 +197,25 @@ def test_an_overheating_socket_alerts_and_has_its_power_cut(
     assert order["state"] == "dispatched"
     assert len(gateway.commands) == 1, "power is never switched back on by itself"
     gateway.close()
+
+
+def test_an_object_dropped_from_the_12th_floor_alerts_with_its_floor(
+    running_system: IngestService, site: Site, settings: Settings, conn: psycopg.Connection
+) -> None:
+    camera = next(d for d in site.devices if d.kind == "facade_camera")
+    device = SimDevice(camera.id, camera.grid_id, str(camera.kind), camera.config.model_dump())
+    scene = FacadeScene(device.config["floor_lines"], device.config["zones"]["facade"], seed=21)
+    scene.bird(1.0)
+    scene.drop_object(3.0, floor=12)
+    play_scene(settings, device, scene, until_s=9.0, fps=10.0, speed=5.0).close()
+
+    alert = wait_for(lambda: _alerts(conn, device.id), what="the falling-object alert")[0]
+    assert (alert["type"], alert["severity"]) == ("falling_object", "critical")
+    assert abs(alert["details"]["floor"] - 12) <= 1
+    trajectory = alert["details"]["trajectory"]
+    assert len(trajectory) >= 4
+    assert [y for _, _, y in trajectory] == sorted(y for _, _, y in trajectory), "it falls"
+    assert len(_alerts(conn, device.id)) == 1, "the bird raised nothing"
 
 
 @pytest.mark.browser

@@ -1,0 +1,337 @@
+"""Objects thrown or falling from a building (高空抛物), seen by a camera looking up a facade.
+
+How it decides: each frame is downscaled to grey and compared with a running background
+(corrected for overall brightness and contrast, so clouds, dusk and the greying of rain do
+not count as motion). What differs by more than a few noise levels forms blobs; small blobs
+on the facade are followed from frame to frame, each new position expected where a falling
+body would be. Positions are turned into heights in metres through the camera's floor lines,
+so the perspective of the building does not bend the curve. A track is a fall when its
+heights fit h(t) = h0 + v0·t - g·t²/2 closely, with g within `gravity_tolerance` of 9.81 m/s²,
+and it has dropped at least `min_drop_m` over at least `min_track_points` frames. Then one
+onset Detection is emitted, with the trajectory, the floor it was let go from (the fit with
+g fixed, followed back to where the velocity was zero) and the fitted g; the clear follows
+when the track ends.
+
+Birds fly across rather than down, gliding ones sink at a steady speed; leaves and plastic
+bags sink at a steady, slow speed; none of them accelerate at g. People on balconies and
+windows lighting up stay where they are. Rain streaks change every frame and do not line up
+into a parabola; when a frame is full of them only the larger blobs are followed.
+
+Known limits:
+- An object smaller than about a pixel at `process_width`, or with the wall's brightness,
+  is not seen; at night only lit objects are.
+- A fall shorter than `min_drop_m` (from the first floors) cannot be told from a drop of a
+  metre or two on a balcony, and is not reported.
+- The floor estimate assumes the object falls along the facade plane: one that flies well
+  out from the wall (a hard throw) looks lower or higher than it was.
+- Two objects falling together, close side by side, are one alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import cv2
+import numpy as np
+
+from detectors.base import Box, Detection
+from detectors.falling_object_tracks import GRAVITY, FloorScale, Track, fit_fall
+from detectors.zones import parse_zones
+
+ALERT_TYPE = "falling_object"
+FACADE_ZONE = "facade"
+
+
+def _setting(default: Any, low: float, high: float, description: str) -> Any:
+    return field(default=default, metadata={"low": low, "high": high, "description": description})
+
+
+@dataclass(frozen=True)
+class FallingObjectConfig:
+    """Per-camera settings of the falling-object detector, as given in the device config."""
+
+    floor_lines: tuple[Mapping[str, float], ...]
+    facade: tuple[tuple[float, float], ...] | None = None  # normalised polygon; None = all
+    process_width: int = _setting(320, 64, 1920, "frames are downscaled to this width (px)")
+    min_track_points: int = _setting(
+        4, 3, 50, "fewest frames a falling object must be seen in before it is reported"
+    )
+    min_drop_m: float = _setting(
+        3.0, 0.5, 100.0, "least height (m) an object must have fallen before it is reported"
+    )
+    gravity_tolerance: float = _setting(
+        0.3, 0.05, 0.9, "accepted relative error of the fitted g against 9.81 m/s²"
+    )
+    max_residual_m: float = _setting(
+        0.5, 0.05, 5.0, "largest RMS distance (m) of the track from its free-fall fit"
+    )
+    noise_factor: float = _setting(
+        4.0, 1.5, 20.0, "a pixel moves when it differs by this many noise levels"
+    )
+    min_contrast: float = _setting(
+        10.0, 2.0, 100.0, "least grey-level difference from the background that is motion"
+    )
+    max_blob_area: float = _setting(
+        0.004, 1e-4, 0.1, "largest moving blob followed, as a fraction of the frame"
+    )
+    max_blobs: int = _setting(
+        25, 1, 1000, "above this many blobs in a frame (rain) only the larger ones are followed"
+    )
+    clear_after_s: float = _setting(
+        0.5, 0.05, 10.0, "seconds without a sighting after which a reported fall clears"
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if "low" not in f.metadata:
+                continue
+            value = getattr(self, f.name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ValueError(f"{f.name}: expected a number, got {value!r}")
+            if f.type == "int" and not float(value).is_integer():
+                raise ValueError(f"{f.name}: expected a whole number, got {value!r}")
+            if not f.metadata["low"] <= value <= f.metadata["high"]:  # also refuses NaN
+                raise ValueError(
+                    f"{f.name}: {value!r} is outside {f.metadata['low']}..{f.metadata['high']} "
+                    f"({f.metadata['description']})"
+                )
+        FloorScale(self.floor_lines)  # validates
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> FallingObjectConfig:
+        """Build from a facade camera's device config; unknown keys are left alone."""
+        if not isinstance(config, Mapping):
+            raise ValueError(f"facade camera config: expected a mapping, got {config!r}")
+        if "floor_lines" not in config:
+            raise ValueError("floor_lines: required, a list of {floor, y} (normalised rows)")
+        facade = None
+        if "zones" in config:
+            zones = parse_zones(config["zones"], field_name="zones")
+            if FACADE_ZONE in zones:
+                facade = zones[FACADE_ZONE].points
+        names = {f.name for f in fields(cls)} - {"floor_lines", "facade"}
+        settings = {k: v for k, v in config.items() if k in names}
+        for name in ("process_width", "min_track_points", "max_blobs"):
+            if isinstance(settings.get(name), float) and settings[name].is_integer():
+                settings[name] = int(settings[name])
+        lines = config["floor_lines"]
+        if isinstance(lines, (str, bytes)) or not isinstance(lines, (list, tuple)):
+            raise ValueError(f"floor_lines: expected a list of {{floor, y}}, got {lines!r}")
+        return cls(floor_lines=tuple(lines), facade=facade, **settings)
+
+
+class FallingObjectDetector:
+    """Reports an object falling down the facade at the acceleration of gravity."""
+
+    def __init__(self, config: FallingObjectConfig) -> None:
+        self.config = config
+        self._scale = FloorScale(config.floor_lines)
+        self._background: np.ndarray | None = None
+        self._zone_mask: np.ndarray | None = None
+        self._tracks: list[Track] = []
+        self._reported: list[Track] = []  # confirmed tracks not yet cleared
+        self._past_releases: list[tuple[float, float]] = []  # (release time, x) of reports
+        self._last_ts: float | None = None
+        self._next_id = 1
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> FallingObjectDetector:
+        return cls(FallingObjectConfig.from_mapping(config))
+
+    def update(self, frame: np.ndarray, ts: float) -> list[Detection]:
+        """Take one BGR frame with its frame time; return onsets and clears of falls."""
+        if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim not in (2, 3):
+            raise ValueError(f"frame must be a BGR uint8 array, got {type(frame).__name__}")
+        if self._last_ts is not None and ts <= self._last_ts:
+            return []
+        self._last_ts = ts
+        grey = self._prepare(frame)
+        if self._background is None or self._background.shape != grey.shape:
+            self._start(grey)
+            return []
+        blobs = self._blobs(grey)
+        self._follow(blobs, ts)
+        return self._decide(ts)
+
+    # ---- motion ---------------------------------------------------------------------------
+
+    def _prepare(self, frame: np.ndarray) -> np.ndarray:
+        if frame.ndim == 3:
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        h, w = frame.shape
+        width = int(self.config.process_width)
+        if w > width:
+            frame = cv2.resize(frame, (width, max(1, round(h * width / w))), cv2.INTER_AREA)
+        return cv2.GaussianBlur(frame, (3, 3), 0).astype(np.float32)
+
+    def _start(self, grey: np.ndarray) -> None:
+        h, w = grey.shape
+        self._background = grey.copy()
+        self._tracks = []
+        if self.config.facade is None:
+            self._zone_mask = np.full((h, w), True)
+        else:
+            points = np.round(np.asarray(self.config.facade) * [w - 1, h - 1]).astype(np.int32)
+            mask = np.zeros((h, w), np.uint8)
+            cv2.fillPoly(mask, [points], 255)
+            # A little outside the outline too: balconies and sills stick out of the wall.
+            mask = cv2.dilate(mask, np.ones((1, 2 * max(2, w // 80) + 1), np.uint8))
+            self._zone_mask = mask > 0
+
+    def _blobs(self, grey: np.ndarray) -> list[tuple[float, float, Box, int]]:
+        """Moving blobs as (normalised x, normalised y, box, area in px)."""
+        assert self._background is not None and self._zone_mask is not None
+        background = self._matched_background(grey)
+        difference = cv2.absdiff(grey, background)
+        sample = difference[::4, ::4]
+        noise = 1.4826 * float(np.median(sample))
+        threshold = max(self.config.min_contrast, self.config.noise_factor * noise)
+        moving = (difference > threshold) & self._zone_mask
+        # Learn fast where nothing moves, slowly under things that stay (a lit window).
+        rate = np.where(moving, np.float32(0.01), np.float32(0.15))
+        self._background += rate * (grey - self._background)
+        self._background = self._background.astype(np.float32, copy=False)
+
+        h, w = grey.shape
+        mask = cv2.dilate(moving.astype(np.uint8), np.ones((3, 3), np.uint8))
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        largest = self.config.max_blob_area * h * w
+        found = []
+        for x0, y0, bw, bh, area in stats[1:]:
+            if area > largest or area < 4:
+                continue
+            found.append((x0, y0, bw, bh, area))
+        if len(found) > self.config.max_blobs:
+            # Rain: streaks everywhere. Keep the blobs wider than a streak.
+            found = [b for b in found if b[2] >= 4 and b[4] >= 12]
+            found = sorted(found, key=lambda b: -b[4])[: self.config.max_blobs]
+        blobs = []
+        for x0, y0, bw, bh, area in found:
+            # The object is at the bottom of its blob; above it is the blur of its path.
+            centre_y = y0 + bh - min(bw, bh) / 2
+            box = Box(x0 / w, y0 / h, bw / w, bh / h)
+            blobs.append(((x0 + bw / 2) / w, centre_y / h, box, int(area)))
+        return blobs
+
+    def _matched_background(self, grey: np.ndarray) -> np.ndarray:
+        """The background with the frame's overall brightness and contrast."""
+        assert self._background is not None
+        bg = self._background[::4, ::4]
+        fr = grey[::4, ::4]
+        b25, b50, b75 = np.percentile(bg, (25, 50, 75))
+        f25, f50, f75 = np.percentile(fr, (25, 50, 75))
+        gain = float(np.clip((f75 - f25) / max(b75 - b25, 1.0), 0.3, 3.0))
+        return ((self._background - b50) * gain + f50).astype(np.float32)
+
+    # ---- tracking -------------------------------------------------------------------------
+
+    def _follow(self, blobs: list[tuple[float, float, Box, int]], ts: float) -> None:
+        heights = [self._scale.height_at(y) for _, y, _, _ in blobs]
+        pairs = []
+        for ti, track in enumerate(self._tracks):
+            for bi, (x, _, _, _) in enumerate(blobs):
+                distance = track.gate(ts, x, heights[bi], GRAVITY)
+                if distance is not None:
+                    # Longer tracks first: a fall in progress keeps its blob.
+                    pairs.append((distance - 0.1 * min(len(track.t), 5), ti, bi))
+        used_tracks, used_blobs = set(), set()
+        for _, ti, bi in sorted(pairs):
+            if ti in used_tracks or bi in used_blobs:
+                continue
+            used_tracks.add(ti)
+            used_blobs.add(bi)
+            x, y, box, _ = blobs[bi]
+            self._tracks[ti].add(ts, x, y, heights[bi], (box.x, box.y, box.w, box.h))
+        for ti, track in enumerate(self._tracks):
+            if ti not in used_tracks:
+                track.misses += 1
+        for bi, (x, y, box, _) in enumerate(blobs):
+            if bi not in used_blobs:
+                track = Track(self._next_id)
+                self._next_id += 1
+                track.add(ts, x, y, heights[bi], (box.x, box.y, box.w, box.h))
+                self._tracks.append(track)
+        for track in self._tracks:
+            if len(track.t) > 80:  # something standing still; keep its recent past only
+                for name in ("t", "x", "y", "h", "boxes"):
+                    del getattr(track, name)[:-40]
+
+    def _decide(self, ts: float) -> list[Detection]:
+        found: list[Detection] = []
+        for track in self._tracks:
+            if not track.confirmed and track.misses == 0 and self._is_fall(track):
+                track.confirmed = True
+                found.append(self._onset(track, ts))
+        ended = [
+            t
+            for t in self._tracks
+            if t.misses > 0 and ts - t.t[-1] > (self.config.clear_after_s if t.confirmed else 0.3)
+        ]
+        for track in ended:
+            self._tracks.remove(track)
+            if track.confirmed:
+                found.append(self._clear(track, ts))
+        return found
+
+    def _is_fall(self, track: Track) -> bool:
+        config = self.config
+        if len(track.t) < config.min_track_points:
+            return False
+        drop = track.h[0] - track.h[-1]
+        if drop < config.min_drop_m:
+            return False
+        steps = np.diff(track.h)
+        if np.count_nonzero(steps > 0.3) > 1:  # never up, bar one jittery frame
+            return False
+        fit = fit_fall(track)
+        if abs(fit.g_estimate - GRAVITY) > config.gravity_tolerance * GRAVITY:
+            return False
+        if fit.rms_m > config.max_residual_m + 0.03 * drop:
+            return False
+        for release_t, x in self._past_releases:  # a second track of a fall already reported
+            if abs(release_t - fit.release_t) < 0.6 and abs(x - track.x[0]) < 0.06:
+                return False
+        self._past_releases = [p for p in self._past_releases if track.t[-1] - p[0] < 30]
+        self._past_releases.append((fit.release_t, track.x[0]))
+        return True
+
+    def _onset(self, track: Track, ts: float) -> Detection:
+        fit = fit_fall(track)
+        g_error = abs(fit.g_estimate - GRAVITY) / (self.config.gravity_tolerance * GRAVITY)
+        confidence = float(np.clip(1.0 - 0.5 * g_error, 0.3, 1.0))
+        return Detection(
+            type=ALERT_TYPE,
+            ts=ts,
+            confidence=round(confidence, 3),
+            boxes=(Box(*track.boxes[-1]),),
+            track_id=track.track_id,
+            details={
+                "trajectory": _trajectory(track),
+                "floor": FloorScale.floor_at(fit.release_height_m),
+                "release_height_m": round(fit.release_height_m, 2),
+                "g_estimate": round(fit.g_estimate, 2),
+            },
+            evidence="clip",
+        )
+
+    def _clear(self, track: Track, ts: float) -> Detection:
+        fit = fit_fall(track)
+        return Detection(
+            type=ALERT_TYPE,
+            ts=ts,
+            confidence=1.0,
+            boxes=(Box(*track.boxes[-1]),),
+            track_id=track.track_id,
+            cleared=True,
+            details={"trajectory": _trajectory(track), "g_estimate": round(fit.g_estimate, 2)},
+            evidence="clip",
+        )
+
+
+def _trajectory(track: Track) -> list[list[float]]:
+    return [
+        [round(t, 3), round(x, 4), round(y, 4)]
+        for t, x, y in zip(track.t, track.x, track.y, strict=True)
+    ]
