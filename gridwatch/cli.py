@@ -106,6 +106,41 @@ def simulate_devices(
     run_site_simulation(settings, speed=speed, duration_s=duration, seed=seed, max_fps=max_fps)
 
 
+@simulate.command("dataset")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--detector",
+    required=True,
+    type=click.Choice(["fire_lane", "elevator_ebike", "falling_object", "charging_shed"]),
+    help="Which detector the clips are labelled for.",
+)
+@click.option("--clips", type=click.IntRange(min=1), default=20, help="How many clips in all.")
+@click.option("--seed", type=int, default=1, help="Random seed; the same seed, the same bytes.")
+@click.option(
+    "--format",
+    "clip_format",
+    type=click.Choice(["frames", "video"]),
+    default="frames",
+    help="A folder of JPEG frames per clip, or one Motion-JPEG AVI per clip.",
+)
+def simulate_dataset(out_dir: Path, detector: str, clips: int, seed: int, clip_format: str) -> None:
+    """Write a labelled dataset of synthetic clips (manifest.jsonl) for `gridwatch eval`."""
+    from simulators.dataset import write_dataset
+
+    try:
+        summary = write_dataset(
+            out_dir,
+            detector,
+            clips,
+            seed,
+            progress=lambda line: click.echo(line, err=True),
+            clip_format=clip_format,
+        )
+    except ValueError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
 @main.group()
 def db() -> None:
     """Database schema."""
