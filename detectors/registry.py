@@ -12,6 +12,7 @@ from typing import Any
 from detectors.base import Detector
 from detectors.falling_object import FallingObjectDetector
 from detectors.fire_lane import FireLaneDetector
+from detectors.shed_fire import ShedFireDetector
 
 DetectorFactory = Callable[[Mapping[str, Any]], Detector]
 
@@ -19,6 +20,7 @@ DetectorFactory = Callable[[Mapping[str, Any]], Detector]
 DETECTORS: dict[str, DetectorFactory] = {
     "fire_lane_camera": FireLaneDetector.from_config,
     "facade_camera": FallingObjectDetector.from_config,
+    "shed_camera": ShedFireDetector.from_config,
 }
 
 # The detector names used by datasets and `gridwatch eval`, and the device kind each watches.

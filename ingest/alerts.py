@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from detectors.base import Detection
 from gridwatch import db
 from gridwatch.domain import ALERT_TYPE_LABELS, DEFAULT_SEVERITY, AlertType, Severity
 from gridwatch.topics import alert_topic
-from ingest.commands import command_for, send_command
+from ingest.commands import command_for, command_targets, send_command
 from ingest.devices import DeviceInfo
 from ingest.evidence import save_snapshot
 
@@ -61,10 +62,17 @@ RETURNING id, grid_id, severity, title
 class AlertPipeline:
     """Applies detections to the alerts table; one per worker thread (it owns a connection)."""
 
-    def __init__(self, database_url: str, mqtt: paho.Client, evidence_root: Path) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        mqtt: paho.Client,
+        evidence_root: Path,
+        devices: Callable[[str], DeviceInfo | None] = lambda device_id: None,
+    ) -> None:
         self._conn = psycopg.connect(database_url, row_factory=psycopg.rows.dict_row)
         self._mqtt = mqtt
         self._evidence_root = evidence_root
+        self._devices = devices
 
     def close(self) -> None:
         self._conn.close()
@@ -141,7 +149,9 @@ class AlertPipeline:
         self._conn.execute("SELECT pg_notify(%s, %s)", (db.ALERTS_CHANNEL, f"{kind}:{alert_id}"))
         self._conn.commit()
         self._publish(device, alert_id, detection.type, severity.value, kind, details)
-        self._command(device, detection.type, cleared=False, alert_id=alert_id)
+        self._command(
+            device, detection.type, cleared=False, alert_id=alert_id, details=detection.details
+        )
         log.info("alert %d %s: %s on %s", alert_id, kind, detection.type, device.id)
         return alert_id
 
@@ -186,12 +196,17 @@ class AlertPipeline:
         )
 
     def _command(
-        self, device: DeviceInfo, alert_type: str, *, cleared: bool, alert_id: int
+        self,
+        device: DeviceInfo,
+        alert_type: str,
+        *,
+        cleared: bool,
+        alert_id: int,
+        details: Mapping[str, Any] | None = None,
     ) -> None:
+        details = details or {}
         command = command_for(alert_type, cleared)
         if command is None:
             return
-        params: dict[str, Any] = {}
-        if alarm := device.config.get("alarm_device"):
-            params["alarm_device"] = alarm
-        send_command(self._conn, self._mqtt, device, command, params, alert_id)
+        for target, params in command_targets(device, alert_type, details, self._devices):
+            send_command(self._conn, self._mqtt, target, command, params, alert_id)

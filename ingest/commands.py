@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -20,7 +21,31 @@ ALERT_COMMANDS: dict[str, tuple[str, str | None]] = {
     "fire_lane_occupied": ("alarm_on", "alarm_off"),
     "socket_overheat": ("power_off", None),
     "socket_overcurrent": ("power_off", None),
+    "shed_fire": ("power_off", None),
 }
+
+
+def command_targets(
+    device: DeviceInfo,
+    alert_type: str,
+    details: Mapping[str, Any],
+    lookup: Callable[[str], DeviceInfo | None],
+) -> list[tuple[DeviceInfo, dict[str, Any]]]:
+    """Which devices an alert's command goes to, with its parameters.
+
+    A fire-lane camera switches the alarm wired to it; a socket cuts its own power; a shed
+    fire cuts the socket the flame is at, or every socket of the shed when that is unknown.
+    """
+    if alert_type == "shed_fire":
+        sockets = list(device.config.get("sockets", []))
+        index = details.get("socket")
+        if isinstance(index, int) and 0 <= index < len(sockets):
+            sockets = [sockets[index]]
+        params = {"reason": "shed_fire", "camera": device.id}
+        return [(socket, params) for s in sockets if (socket := lookup(s)) is not None]
+    if alarm := device.config.get("alarm_device"):
+        return [(device, {"alarm_device": alarm})]
+    return [(device, {})]
 
 
 def command_for(alert_type: str, cleared: bool) -> str | None:

@@ -71,11 +71,13 @@ class IngestService:
             flush_ms=settings.telemetry_flush_ms,
         )
         self._pipelines = [
-            AlertPipeline(self._url, self.mqtt, settings.evidence_dir())
+            AlertPipeline(self._url, self.mqtt, settings.evidence_dir(), self.devices.get)
             for _ in range(settings.frame_workers)
         ]
         # Device-side events are applied on the control thread, through a pipeline of its own.
-        self._event_pipeline = AlertPipeline(self._url, self.mqtt, settings.evidence_dir())
+        self._event_pipeline = AlertPipeline(
+            self._url, self.mqtt, settings.evidence_dir(), self.devices.get
+        )
         self.frames = FrameRouter(
             settings.frame_workers,
             settings.frame_queue_per_camera,

@@ -24,6 +24,7 @@ from ingest.service import IngestService
 from simulators.demo import fire_lane_scene
 from simulators.mqtt_devices import SensorGateway, SimDevice
 from simulators.runner import play_scene
+from simulators.scenes.charging_shed import ChargingShedScene
 from simulators.scenes.facade import FacadeScene
 from simulators.sensors import SensorModel
 from tests.helpers import Recorder, serve_dashboard, wait_for
@@ -216,6 +217,30 @@ def test_an_object_dropped_from_the_12th_floor_alerts_with_its_floor(
     assert len(trajectory) >= 4
     assert [y for _, _, y in trajectory] == sorted(y for _, _, y in trajectory), "it falls"
     assert len(_alerts(conn, device.id)) == 1, "the bird raised nothing"
+
+
+def test_a_fire_in_a_charging_shed_alerts_and_cuts_the_sockets_power(
+    running_system: IngestService, site: Site, settings: Settings, conn: psycopg.Connection
+) -> None:
+    camera = next(d for d in site.devices if d.kind == "shed_camera")
+    device = SimDevice(camera.id, camera.grid_id, str(camera.kind), camera.config.model_dump())
+    socket_ids = device.config["sockets"]
+    sockets = [SimDevice(s.id, s.grid_id, str(s.kind)) for s in map(site.device, socket_ids)]
+    gateway = SensorGateway(settings, sockets)
+    scene = ChargingShedScene(seed=31, sockets=len(socket_ids))
+    scene.person_in_red(2.0)
+    scene.start_fire(10.0, socket=2)
+    play_scene(settings, device, scene, until_s=22.0, fps=5.0, speed=4.0).close()
+
+    alert = wait_for(lambda: _alerts(conn, device.id), what="the shed-fire alert")[0]
+    assert (alert["type"], alert["severity"]) == ("shed_fire", "critical")
+    wait_for(lambda: gateway.commands, what="power cut commands")
+    cut = {
+        device_id for device_id, command in gateway.commands if command["command"] == "power_off"
+    }
+    assert socket_ids[2] in cut, "the burning socket loses power"
+    assert cut <= set(socket_ids)
+    gateway.close()
 
 
 @pytest.mark.browser
