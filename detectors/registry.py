@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from detectors.base import Detector
+from detectors.elevator_ebike import ElevatorEbikeDetector
 from detectors.falling_object import FallingObjectDetector
 from detectors.fire_lane import FireLaneDetector
 from detectors.shed_fire import ShedFireDetector
@@ -21,6 +22,7 @@ DETECTORS: dict[str, DetectorFactory] = {
     "fire_lane_camera": FireLaneDetector.from_config,
     "facade_camera": FallingObjectDetector.from_config,
     "shed_camera": ShedFireDetector.from_config,
+    "elevator_camera": ElevatorEbikeDetector.from_config,
 }
 
 # The detector names used by datasets and `gridwatch eval`, and the device kind each watches.

@@ -22,7 +22,11 @@ ALERT_COMMANDS: dict[str, tuple[str, str | None]] = {
     "socket_overheat": ("power_off", None),
     "socket_overcurrent": ("power_off", None),
     "shed_fire": ("power_off", None),
+    # The elevator holds its doors open and plays a warning until the e-bike is out.
+    "ebike_in_elevator": ("hold_doors_and_warn", "release_doors"),
 }
+
+EBIKE_WARNING = "电动车禁止进入电梯，请立即推出轿厢。E-bikes are not allowed in the lift."
 
 
 def command_targets(
@@ -36,6 +40,10 @@ def command_targets(
     A fire-lane camera switches the alarm wired to it; a socket cuts its own power; a shed
     fire cuts the socket the flame is at, or every socket of the shed when that is unknown.
     """
+    if alert_type == "ebike_in_elevator":
+        controller = lookup(device.config.get("elevator_controller", ""))
+        params = {"camera": device.id, "message": EBIKE_WARNING}
+        return [(controller, params)] if controller is not None else []
     if alert_type == "shed_fire":
         sockets = list(device.config.get("sockets", []))
         index = details.get("socket")

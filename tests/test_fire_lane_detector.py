@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from detectors import Detection, create_detector
+from detectors.elevator_ebike import ElevatorEbikeDetector
 from detectors.fire_lane import FireLaneConfig, FireLaneDetector
 from simulators.scenes.fire_lane import FireLaneScene, encode_jpeg
 
@@ -168,7 +169,8 @@ def test_registry_picks_the_detector_by_device_kind() -> None:
         create_detector("fire_lane_camera", {"zones": {"lane": LANE}}), FireLaneDetector
     )
     assert create_detector("smoke_detector", {}) is None
-    assert create_detector("elevator_camera", {}) is None
+    assert create_detector("fire_door", {}) is None
+    assert isinstance(create_detector("elevator_camera", {}), ElevatorEbikeDetector)
 
 
 def test_device_keys_meant_for_others_are_left_alone() -> None:
