@@ -92,6 +92,7 @@ def run_everything(settings: Settings, *, simulators: bool = True) -> int:
         )
         if simulators:
             _say(
+                "an e-bike and a falling object appear within two minutes; "
                 "simulated cars start parking in fire lanes at once: the first alert follows "
                 "after the 120 s dwell time, then one every minute or so; a charging socket "
                 "starts overheating after a minute and every 7 minutes after that; the first "
