@@ -38,6 +38,7 @@ import numpy as np
 from detectors.background import BackgroundModel
 from detectors.base import Box, Detection
 from detectors.elevator_ebike_model import BlobClassifier, blob_features
+from detectors.settings import check_settings, setting
 from detectors.zones import Point, Zone, parse_zones
 
 ALERT_TYPE = "ebike_in_elevator"
@@ -50,32 +51,28 @@ _GAP_SECONDS = 1.0
 _HIT_SHARE = 0.6
 
 
-def _setting(default: Any, low: float, high: float, description: str) -> Any:
-    return field(default=default, metadata={"low": low, "high": high, "description": description})
-
-
 @dataclass(frozen=True, eq=False)
 class ElevatorEbikeConfig:
     """Per-camera settings of the elevator e-bike detector."""
 
     car: tuple[Point, ...] = WHOLE_FRAME
-    min_seconds: float = _setting(
+    min_seconds: float = setting(
         2.0, 0, 600, "how long an e-bike must be seen in the car before it is reported"
     )
-    clear_seconds: float = _setting(
+    clear_seconds: float = setting(
         5.0, 0, 3_600, "how long the e-bike must be gone before the report is cleared"
     )
     # Tuned on rendered clips: at 0.5 a bicycle seen from some angles passes for a few
     # seconds; e-bikes stay in the car long enough to be seen above 0.85 most of the time.
-    min_confidence: float = _setting(
+    min_confidence: float = setting(
         0.85, 0.01, 0.99, "classifier probability above which a blob counts as an e-bike"
     )
     # A person alone seen from the ceiling corner is about 2-4% of the frame, a person with
     # an e-bike 5-12%; a tenth of that is noise, a bag or a pet.
-    min_blob_area: float = _setting(
+    min_blob_area: float = setting(
         0.01, 1e-4, 1.0, "smallest foreground blob considered, as a fraction of the frame"
     )
-    process_width: int = _setting(
+    process_width: int = setting(
         320, 64, 1920, "frames are downscaled to this width (px) before processing"
     )
     background: np.ndarray | None = field(
@@ -83,19 +80,7 @@ class ElevatorEbikeConfig:
     )
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            if "low" not in f.metadata:
-                continue
-            value = getattr(self, f.name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ValueError(f"{f.name}: expected a number, got {value!r}")
-            if f.type == "int" and not float(value).is_integer():
-                raise ValueError(f"{f.name}: expected a whole number, got {value!r}")
-            if not f.metadata["low"] <= value <= f.metadata["high"]:  # also refuses NaN
-                raise ValueError(
-                    f"{f.name}: {value!r} is outside {f.metadata['low']}..{f.metadata['high']} "
-                    f"({f.metadata['description']})"
-                )
+        check_settings(self)
         image = self.background
         if image is not None and (
             not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3)

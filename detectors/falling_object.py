@@ -30,7 +30,7 @@ Known limits:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import cv2
@@ -38,14 +38,11 @@ import numpy as np
 
 from detectors.base import Box, Detection
 from detectors.falling_object_tracks import GRAVITY, FloorScale, Track, fit_fall
+from detectors.settings import check_settings, setting
 from detectors.zones import parse_zones
 
 ALERT_TYPE = "falling_object"
 FACADE_ZONE = "facade"
-
-
-def _setting(default: Any, low: float, high: float, description: str) -> Any:
-    return field(default=default, metadata={"low": low, "high": high, "description": description})
 
 
 @dataclass(frozen=True)
@@ -54,49 +51,37 @@ class FallingObjectConfig:
 
     floor_lines: tuple[Mapping[str, float], ...]
     facade: tuple[tuple[float, float], ...] | None = None  # normalised polygon; None = all
-    process_width: int = _setting(320, 64, 1920, "frames are downscaled to this width (px)")
-    min_track_points: int = _setting(
+    process_width: int = setting(320, 64, 1920, "frames are downscaled to this width (px)")
+    min_track_points: int = setting(
         4, 3, 50, "fewest frames a falling object must be seen in before it is reported"
     )
-    min_drop_m: float = _setting(
+    min_drop_m: float = setting(
         3.0, 0.5, 100.0, "least height (m) an object must have fallen before it is reported"
     )
-    gravity_tolerance: float = _setting(
+    gravity_tolerance: float = setting(
         0.3, 0.05, 0.9, "accepted relative error of the fitted g against 9.81 m/s²"
     )
-    max_residual_m: float = _setting(
+    max_residual_m: float = setting(
         0.5, 0.05, 5.0, "largest RMS distance (m) of the track from its free-fall fit"
     )
-    noise_factor: float = _setting(
+    noise_factor: float = setting(
         4.0, 1.5, 20.0, "a pixel moves when it differs by this many noise levels"
     )
-    min_contrast: float = _setting(
+    min_contrast: float = setting(
         10.0, 2.0, 100.0, "least grey-level difference from the background that is motion"
     )
-    max_blob_area: float = _setting(
+    max_blob_area: float = setting(
         0.004, 1e-4, 0.1, "largest moving blob followed, as a fraction of the frame"
     )
-    max_blobs: int = _setting(
+    max_blobs: int = setting(
         25, 1, 1000, "above this many blobs in a frame (rain) only the larger ones are followed"
     )
-    clear_after_s: float = _setting(
+    clear_after_s: float = setting(
         0.5, 0.05, 10.0, "seconds without a sighting after which a reported fall clears"
     )
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            if "low" not in f.metadata:
-                continue
-            value = getattr(self, f.name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ValueError(f"{f.name}: expected a number, got {value!r}")
-            if f.type == "int" and not float(value).is_integer():
-                raise ValueError(f"{f.name}: expected a whole number, got {value!r}")
-            if not f.metadata["low"] <= value <= f.metadata["high"]:  # also refuses NaN
-                raise ValueError(
-                    f"{f.name}: {value!r} is outside {f.metadata['low']}..{f.metadata['high']} "
-                    f"({f.metadata['description']})"
-                )
+        check_settings(self)
         FloorScale(self.floor_lines)  # validates
 
     @classmethod

@@ -35,6 +35,7 @@ import numpy as np
 
 from detectors.background import BackgroundModel, ModelFrame
 from detectors.base import Box, Detection
+from detectors.settings import check_settings, setting
 from detectors.zones import Point, Zone, parse_zones
 
 ALERT_TYPE = "fire_lane_occupied"
@@ -43,27 +44,23 @@ _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL5 = np.ones((5, 5), np.uint8)
 
 
-def _setting(default: Any, low: float, high: float, description: str) -> Any:
-    return field(default=default, metadata={"low": low, "high": high, "description": description})
-
-
 @dataclass(frozen=True, eq=False)
 class FireLaneConfig:
     """Per-camera settings of the fire-lane detector, as given in the site's device config."""
 
     lane: tuple[Point, ...]
-    dwell_seconds: float = _setting(
+    dwell_seconds: float = setting(
         120.0, 0, 86_400, "how long a vehicle must stand in the lane before it is reported"
     )
-    clear_seconds: float = _setting(
+    clear_seconds: float = setting(
         10.0, 0, 3_600, "how long the lane must be free before the report is cleared"
     )
     # A car seen over a lane by a camera covering it is 2-4% of the frame; a quarter of a
     # small car still counts, a person (about 0.1%) or a bicycle (about 0.2%) does not.
-    min_vehicle_area: float = _setting(
+    min_vehicle_area: float = setting(
         0.008, 1e-5, 1.0, "smallest part of a vehicle inside the lane, as a fraction of the frame"
     )
-    process_width: int = _setting(
+    process_width: int = setting(
         320, 32, 1920, "frames are downscaled to this width (px) before processing"
     )
     background: np.ndarray | None = field(
@@ -71,19 +68,7 @@ class FireLaneConfig:
     )
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            if "low" not in f.metadata:
-                continue
-            value = getattr(self, f.name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ValueError(f"{f.name}: expected a number, got {value!r}")
-            if f.type == "int" and not float(value).is_integer():
-                raise ValueError(f"{f.name}: expected a whole number, got {value!r}")
-            if not f.metadata["low"] <= value <= f.metadata["high"]:  # also refuses NaN
-                raise ValueError(
-                    f"{f.name}: {value!r} is outside {f.metadata['low']}..{f.metadata['high']} "
-                    f"({f.metadata['description']})"
-                )
+        check_settings(self)
         if self.background is not None:
             image = self.background
             if (

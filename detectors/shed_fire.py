@@ -49,6 +49,7 @@ import numpy as np
 
 from detectors.background import BackgroundModel, ModelFrame
 from detectors.base import Box, Detection
+from detectors.settings import check_settings, setting
 
 ALERT_TYPE = "shed_fire"
 CELL = 8  # px at processing size: smoke is judged per cell, it has no sharp edges
@@ -56,31 +57,25 @@ _KERNEL3 = np.ones((3, 3), np.uint8)
 _KERNEL7 = np.ones((7, 7), np.uint8)
 
 
-def _setting(default: Any, low: float, high: float, description: str) -> Any:
-    return field(default=default, metadata={"low": low, "high": high, "description": description})
-
-
 @dataclass(frozen=True)
 class ShedFireConfig:
     """Per-camera settings of the charging-shed fire detector."""
 
-    min_seconds: float = _setting(
+    min_seconds: float = setting(
         2.5, 0, 60, "how long a flame or smoke must be seen before it is reported"
     )
-    clear_seconds: float = _setting(
+    clear_seconds: float = setting(
         15.0, 0, 3_600, "how long no flame or smoke must be seen before the report clears"
     )
     # A new flame at a battery is about 25x10 px at 320 px width (0.3% of the frame).
-    min_flame_area: float = _setting(
-        0.0006, 1e-5, 0.5, "smallest flame, as a fraction of the frame"
-    )
-    min_flicker: float = _setting(
+    min_flame_area: float = setting(0.0006, 1e-5, 0.5, "smallest flame, as a fraction of the frame")
+    min_flicker: float = setting(
         0.2, 0, 1, "share of a flame's pixels that must change from frame to frame"
     )
-    min_smoke_area: float = _setting(
+    min_smoke_area: float = setting(
         0.02, 1e-4, 1.0, "smallest smoky area, as a fraction of the frame"
     )
-    process_width: int = _setting(
+    process_width: int = setting(
         320, 64, 1920, "frames are downscaled to this width (px) before processing"
     )
     socket_boxes: tuple[tuple[float, float, float, float], ...] = field(
@@ -89,19 +84,7 @@ class ShedFireConfig:
     )
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            if "low" not in f.metadata:
-                continue
-            value = getattr(self, f.name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ValueError(f"{f.name}: expected a number, got {value!r}")
-            if f.type == "int" and not float(value).is_integer():
-                raise ValueError(f"{f.name}: expected a whole number, got {value!r}")
-            if not f.metadata["low"] <= value <= f.metadata["high"]:  # also refuses NaN
-                raise ValueError(
-                    f"{f.name}: {value!r} is outside {f.metadata['low']}..{f.metadata['high']} "
-                    f"({f.metadata['description']})"
-                )
+        check_settings(self)
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> ShedFireConfig:
