@@ -20,6 +20,12 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from simulators.scenes.camera_effects import (
+    NOISE_MARGIN,
+    add_sensor_noise,
+    frame_key,
+    lighting_gain,
+)
 from simulators.scenes.charging_shed_fire import (
     SMOKE_CLEARS_S,
     ShedFire,
@@ -36,7 +42,6 @@ from simulators.scenes.charging_shed_layout import (
 from simulators.scenes.charging_shed_people import BIKE_LOOKS, WALK_SPEED, Cast, Pose, Trip
 from simulators.scenes.fire_effects import FireNoise, SmokeField, paint_glow
 
-NOISE_MARGIN = 32
 LAMP_BGR = np.float32([0.96, 1.0, 1.0])
 TAIL_LIGHT_BGR = np.float32([0.12, 0.1, 1.0])
 SUN_BGR = np.float32([0.92, 1.0, 1.06])
@@ -227,13 +232,7 @@ class ChargingShedScene:
 
     def gain(self, t: float) -> float:
         """Overall brightness at time t (1 = normal), from the set_lighting ramps."""
-        gain = 1.0
-        for t0, t1, target in self._lighting:
-            if t >= t1:
-                gain = target
-            elif t > t0:
-                gain += (target - gain) * (t - t0) / (t1 - t0)
-        return gain
+        return lighting_gain(self._lighting, t)
 
     # ---- rendering ------------------------------------------------------------------------
 
@@ -264,11 +263,7 @@ class ChargingShedScene:
                 )
         parts = fire_parts(self._fires, self.geometry, self.seed, t)
         paint_fires(frame, parts, self._noise, self.geometry, t, min(1.0, gain + 0.35 * lamps_on))
-        key = (int(round(t * 1000)) * 0x9E3779B1 + self.seed * 0x85EBCA77) & 0xFFFFFFFF
-        ox, oy = key % NOISE_MARGIN, (key >> 8) % NOISE_MARGIN
-        view = (slice(oy, oy + self.height), slice(ox, ox + self.width))
-        cv2.add(frame, self._noise_up[view], dst=frame)
-        cv2.subtract(frame, self._noise_down[view], dst=frame)
+        add_sensor_noise(frame, self._noise_up, self._noise_down, frame_key(self.seed, t))
         return frame
 
     # ---- internals ------------------------------------------------------------------------

@@ -20,6 +20,12 @@ from collections.abc import Mapping, Sequence
 import cv2
 import numpy as np
 
+from simulators.scenes.camera_effects import (
+    NOISE_MARGIN,
+    add_sensor_noise,
+    frame_key,
+    lighting_gain,
+)
 from simulators.scenes.facade_layout import (
     GRAVITY,
     STOREY_M,
@@ -40,7 +46,6 @@ from simulators.scenes.facade_movers import (
 )
 from simulators.scenes.facade_paint import paint_facade, paint_rain
 
-NOISE_MARGIN = 32
 RAIN_LAYERS = 6
 
 
@@ -271,28 +276,19 @@ class FacadeScene:
         frame = cv2.warpAffine(
             frame, self._roll, (self.width, self.height), borderMode=cv2.BORDER_REPLICATE
         )
-        key = (int(round(t * 1000)) * 0x9E3779B1 + self.seed * 0x85EBCA77) & 0xFFFFFFFF
+        key = frame_key(self.seed, t)
         if any(t0 <= t < t1 for t0, t1 in self._rain):
             cv2.addWeighted(frame, 0.82, frame, 0, 0.18 * 150 * self.look.ambient, dst=frame)
             cv2.add(frame, self._rain_layers[key % RAIN_LAYERS], dst=frame)
         gain = self.gain(t)
         if gain != 1.0:
             frame = cv2.convertScaleAbs(frame, alpha=gain)
-        ox, oy = key % NOISE_MARGIN, (key >> 8) % NOISE_MARGIN
-        view = (slice(oy, oy + self.height), slice(ox, ox + self.width))
-        cv2.add(frame, self._noise_up[view], dst=frame)
-        cv2.subtract(frame, self._noise_down[view], dst=frame)
+        add_sensor_noise(frame, self._noise_up, self._noise_down, key)
         return frame
 
     def gain(self, t: float) -> float:
         """Overall brightness at time t (1 = normal), from the set_lighting ramps."""
-        gain = 1.0
-        for t0, t1, target in self._lighting:
-            if t >= t1:
-                gain = target
-            elif t > t0:
-                gain += (target - gain) * (t - t0) / (t1 - t0)
-        return gain
+        return lighting_gain(self._lighting, t)
 
     # ---- internals ------------------------------------------------------------------------
 

@@ -23,6 +23,12 @@ from typing import Any
 import cv2
 import numpy as np
 
+from simulators.scenes.camera_effects import (
+    NOISE_MARGIN,
+    add_sensor_noise,
+    frame_key,
+    lighting_gain,
+)
 from simulators.scenes.fire_lane_layout import LaneGeometry, paint_background
 from simulators.scenes.sprites import (
     CAR_COLOURS,
@@ -35,7 +41,6 @@ from simulators.scenes.sprites import (
 BRAKE_SECONDS = 2.5  # time to slow from cruising speed to standstill (and back)
 CAR_LOOKS = 16  # distinct car appearances per scene; sprites are cached per look
 PERSON_LOOKS = 8
-NOISE_MARGIN = 32
 
 
 @dataclass(frozen=True)
@@ -221,22 +226,12 @@ class FireLaneScene:
         for _, sprite, x, y in self._poses(t):
             sprite.paste(frame, x, y)
         frame = cv2.transform(frame, np.diag(self._tint * self.gain(t)))
-        key = (int(round(t * 1000)) * 0x9E3779B1 + self.seed * 0x85EBCA77) & 0xFFFFFFFF
-        ox, oy = key % NOISE_MARGIN, (key >> 8) % NOISE_MARGIN
-        view = (slice(oy, oy + self.height), slice(ox, ox + self.width))
-        cv2.add(frame, self._noise_up[view], dst=frame)
-        cv2.subtract(frame, self._noise_down[view], dst=frame)
+        add_sensor_noise(frame, self._noise_up, self._noise_down, frame_key(self.seed, t))
         return frame
 
     def gain(self, t: float) -> float:
         """Overall brightness at time t (1 = normal), from the set_lighting ramps."""
-        gain = 1.0
-        for t0, t1, target in self._lighting:
-            if t >= t1:
-                gain = target
-            elif t > t0:
-                gain += (target - gain) * (t - t0) / (t1 - t0)
-        return gain
+        return lighting_gain(self._lighting, t)
 
     # ---- internals ------------------------------------------------------------------------
 
