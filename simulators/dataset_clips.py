@@ -10,13 +10,13 @@ same generator state gives the same clip.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from gridwatch.sitegen.devices import facade_camera_view
 from simulators.scenes import charging_shed, elevator, facade, fire_lane
 
 FIRE_LANE_DWELL_S = 20.0  # far shorter than a real site's 120 s, so clips stay short
@@ -176,27 +176,10 @@ def elevator_clip(rng: np.random.Generator, positive: bool) -> ClipPlan:
 
 def facade_view(rng: np.random.Generator, floors: int) -> tuple[list[dict[str, float]], list]:
     """Floor lines and facade polygon of a camera near the ground looking up a building."""
-    distance, eye, storey = float(rng.uniform(18, 30)), 1.5, 3.0
-    low = math.atan2(-eye, distance) - 0.03
-    high = math.atan2(floors * storey - eye, distance) + 0.04
-    tilt, half = (low + high) / 2, (high - low) / 2
-
-    def picture_y(height: float) -> float:  # pinhole camera tilted up by `tilt`
-        return round(
-            0.5 - math.tan(math.atan2(height - eye, distance) - tilt) / (2 * math.tan(half)), 3
-        )
-
-    lines = [{"floor": f, "y": picture_y((f - 1) * storey)} for f in range(1, floors + 1)]
-    roof = picture_y(floors * storey)
+    distance = float(rng.uniform(18, 30))
     left, right = round(float(rng.uniform(0.18, 0.3)), 3), round(float(rng.uniform(0.7, 0.82)), 3)
     narrowing = (right - left) * float(rng.uniform(0.12, 0.2))
-    polygon = [
-        [left, lines[0]["y"]],
-        [right, lines[0]["y"]],
-        [round(right - narrowing, 3), roof],
-        [round(left + narrowing, 3), roof],
-    ]
-    return lines, polygon
+    return facade_camera_view(floors, distance, left, right, narrowing)
 
 
 def facade_clip(rng: np.random.Generator, positive: bool) -> ClipPlan:

@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 import pytest
 
+from gridwatch.sitegen.devices import facade_camera_view
 from simulators.scenes.facade import FacadeScene, schedule_random_incidents
-from simulators.scenes.facade_layout import GRAVITY, STOREY_M
+from simulators.scenes.facade_layout import GRAVITY
 
 W, H = 640, 480
 
 
 def facade_view(floors: int, distance: float) -> tuple[list[dict[str, float]], list[list[float]]]:
-    """Floor lines and facade polygon of a camera 1.5 m up, `distance` m from the wall, tilted
-    up to see the whole building, as a site survey would give them."""
-    eye = 1.5
-    low = math.atan2(-eye, distance) - 0.03
-    high = math.atan2(floors * STOREY_M - eye, distance) + 0.04
-    tilt, half = (low + high) / 2, (high - low) / 2
-
-    def row(height: float) -> float:
-        return round(
-            0.5 - math.tan(math.atan2(height - eye, distance) - tilt) / (2 * math.tan(half)), 3
-        )
-
-    lines = [{"floor": f, "y": row((f - 1) * STOREY_M)} for f in range(1, floors + 1)]
-    roof = row(floors * STOREY_M)
-    bottom = lines[0]["y"]
-    return lines, [[0.22, bottom], [0.78, bottom], [0.7, roof], [0.3, roof]]
+    """Floor lines and facade polygon of a camera `distance` m from the wall, as a site survey
+    would give them."""
+    return facade_camera_view(floors, distance, 0.22, 0.78, 0.08)
 
 
 TOWER = facade_view(32, 24.0)

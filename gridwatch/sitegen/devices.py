@@ -202,9 +202,13 @@ class Installer:
         )
 
 
-def _facade_view(rng: random.Random, floors: int) -> dict[str, Any]:
-    """Floor lines and facade zone of a camera near the ground looking up a facade."""
-    distance, eye, storey = rng.uniform(18, 30), 1.5, 3.0
+def facade_camera_view(
+    floors: int, distance: float, left: float, right: float, narrowing: float
+) -> tuple[list[dict[str, float]], list[list[float]]]:
+    """Floor lines and facade polygon seen by a camera 1.5 m up, `distance` m from the wall,
+    tilted up to take in the whole building; the facade spans `left`..`right` at the bottom
+    and narrows by `narrowing` on each side at the roof (normalised picture coordinates)."""
+    eye, storey = 1.5, 3.0
     low = math.atan2(-eye, distance) - 0.03
     high = math.atan2(floors * storey - eye, distance) + 0.04
     tilt, half = (low + high) / 2, (high - low) / 2
@@ -216,14 +220,21 @@ def _facade_view(rng: random.Random, floors: int) -> dict[str, Any]:
 
     lines = [{"floor": f, "y": picture_y((f - 1) * storey)} for f in range(1, floors + 1)]
     roof = picture_y(floors * storey)
-    left, right = round(rng.uniform(0.18, 0.3), 3), round(rng.uniform(0.7, 0.82), 3)
-    narrowing = (right - left) * rng.uniform(0.12, 0.2)
-    facade = [
+    polygon = [
         [left, lines[0]["y"]],
         [right, lines[0]["y"]],
         [round(right - narrowing, 3), roof],
         [round(left + narrowing, 3), roof],
     ]
+    return lines, polygon
+
+
+def _facade_view(rng: random.Random, floors: int) -> dict[str, Any]:
+    """A facade camera at a random distance framing the building a little differently."""
+    distance = rng.uniform(18, 30)
+    left, right = round(rng.uniform(0.18, 0.3), 3), round(rng.uniform(0.7, 0.82), 3)
+    narrowing = (right - left) * rng.uniform(0.12, 0.2)
+    lines, facade = facade_camera_view(floors, distance, left, right, narrowing)
     return {"floor_lines": lines, "zones": {"facade": facade}}
 
 
