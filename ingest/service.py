@@ -42,6 +42,10 @@ from ingest.writer import TelemetryWriter
 
 log = logging.getLogger(__name__)
 
+# A busy sensor must not cost a database write per message just to say it is alive:
+# last_seen moves at most this often per device.
+TOUCH_EVERY_S = 5.0
+
 
 @dataclass
 class IngestCounters:
@@ -58,6 +62,7 @@ class IngestService:
         self.counters = IngestCounters()
         self.devices = DeviceDirectory(self._url)
         self.rules = RuleEngine()  # fed on the network thread only
+        self._touched: dict[str, float] = {}  # device -> when last_seen was last written
         # A fixed client id and a persistent session: while ingest restarts, the broker
         # queues what devices send instead of dropping it.
         self.mqtt = make_client(
@@ -182,7 +187,9 @@ class IngestService:
                         device.id, device.kind, device.config, r.metric, r.value, r.ts
                     ):
                         self._control.put(lambda conn, d=detection: self._apply_event(device, d))
-                self._control.put(lambda conn: _touch(conn, device.id))
+                if now - self._touched.get(device.id, float("-inf")) >= TOUCH_EVERY_S:
+                    self._touched[device.id] = now
+                    self._control.put(lambda conn: _touch(conn, device.id))
             case MessageKind.FRAME:
                 if not device.kind.endswith("_camera"):
                     raise Rejected(
