@@ -1,17 +1,29 @@
-"""The dispatch process: wakes on new or cleared alerts (LISTEN/NOTIFY) and sweeps regularly."""
+"""The dispatch process: wakes on new or cleared alerts (LISTEN/NOTIFY) and sweeps regularly.
+
+A sweep opens work orders for new alerts (and tells the worker), closes early-cleared ones,
+escalates orders that missed a deadline, and delivers the notifications that are due.
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 import psycopg
 
+from dispatch import notifications as notify
+from dispatch.channels import AppriseSender, MqttSender, Senders
+from dispatch.deadlines import DEFAULT_DEADLINES, DeadlineTable, load_deadlines
+from dispatch.escalation import escalate_due
+from dispatch.messages import dispatched_message
 from dispatch.workorders import close_if_alert_cleared_early, open_for_alert
 from gridwatch import db
+from gridwatch.mqtt import connect, make_client
 from gridwatch.settings import Settings
 from gridwatch.site import DEFAULT_TIMEZONE, site_timezone
 
@@ -35,6 +47,38 @@ WHERE a.state = 'cleared' AND w.state IN ('reported', 'dispatched')
 ORDER BY a.id
 FOR NO KEY UPDATE OF w SKIP LOCKED
 """
+_ORDER_WITH_COMMUNITY = """
+SELECT w.*, g.parent_id AS community_id FROM work_orders w
+LEFT JOIN areas g ON g.id = w.grid_id WHERE w.id = %s
+"""
+
+
+@dataclass(frozen=True)
+class DispatchSetup:
+    """What a sweep works with besides the database and the clock."""
+
+    deadlines: DeadlineTable = DEFAULT_DEADLINES
+    # None: messages are queued but not delivered (a sweep with nowhere to send from)
+    senders: Senders | None = None
+    retry: notify.RetryPolicy = notify.DEFAULT_RETRY
+    # With a site id, escalations are also published on the order's alert topic.
+    site_id: str | None = None
+
+
+@dataclass
+class SweepCounts:
+    opened: int = 0
+    closed: int = 0
+    escalated: int = 0
+    queued: int = 0
+    delivery: notify.DeliveryCounts = field(default_factory=notify.DeliveryCounts)
+
+    def __bool__(self) -> bool:
+        d = self.delivery
+        return bool(self.opened or self.closed or self.escalated or d.sent or d.failed)
+
+
+DEFAULT_SETUP = DispatchSetup()
 
 
 def site_timezone_of(conn: psycopg.Connection, site_id: str) -> tzinfo:
@@ -43,17 +87,44 @@ def site_timezone_of(conn: psycopg.Connection, site_id: str) -> tzinfo:
     return site_timezone(row["timezone"] if row else DEFAULT_TIMEZONE)
 
 
-def sweep(conn: psycopg.Connection, now: datetime, tz: tzinfo) -> tuple[int, int]:
-    """Open orders for alerts that have none; close early-cleared ones. Returns the counts."""
-    opened = closed = 0
+def sweep(
+    conn: psycopg.Connection, now: datetime, tz: tzinfo, setup: DispatchSetup = DEFAULT_SETUP
+) -> SweepCounts:
+    """One pass of the loop at `now`; the clock is a parameter so tests can move it."""
+    counts = SweepCounts()
     with conn.transaction():
         for row in conn.execute(_UNDISPATCHED).fetchall():
-            if open_for_alert(conn, int(row["id"]), now, tz) is not None:
-                opened += 1
+            order_id = open_for_alert(conn, int(row["id"]), now, tz, setup.deadlines)
+            if order_id is not None:
+                counts.opened += 1
+                counts.queued += _tell_assignee(conn, order_id, now, tz)
         for row in conn.execute(_CLEARED_OPEN).fetchall():
             if close_if_alert_cleared_early(conn, int(row["id"]), now):
-                closed += 1
-    return opened, closed
+                counts.closed += 1
+        escalation = escalate_due(conn, now, tz, setup.site_id)
+        counts.escalated, counts.queued = escalation.escalated, counts.queued + escalation.queued
+    if setup.senders is not None:
+        counts.delivery = notify.deliver_due(conn, now, setup.senders, setup.retry)
+    return counts
+
+
+def _tell_assignee(conn: psycopg.Connection, order_id: int, now: datetime, tz: tzinfo) -> int:
+    """Queue the new order's message to its worker and to its community's channels."""
+    order = conn.execute(_ORDER_WITH_COMMUNITY, (order_id,)).fetchone()
+    if order is None or order["state"] == "closed":
+        return 0
+    message = dispatched_message(order, tz)
+    people = [order["assignee_id"]] if order["assignee_id"] else []
+    return notify.queue_for_people(conn, message, people, now) + notify.queue_for_community(
+        conn, message, order["community_id"], now
+    )
+
+
+def setup_from_settings(settings: Settings, senders: Senders | None) -> DispatchSetup:
+    retry = notify.RetryPolicy(
+        settings.notify_retry_first_s, settings.notify_retry_max_s, settings.notify_give_up_s
+    )
+    return DispatchSetup(load_deadlines(settings.deadlines_file), senders, retry, settings.site_id)
 
 
 def run_dispatch(
@@ -66,6 +137,16 @@ def run_dispatch(
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Read the deadlines first: a bad file stops the process before it touches anything.
+    mqtt = make_client(settings, client_id=f"gridwatch-dispatch-{uuid.uuid4().hex[:8]}")
+    setup = setup_from_settings(settings, Senders(AppriseSender(), MqttSender(mqtt)))
+    try:
+        connect(mqtt, settings)
+    except OSError as exc:
+        # Dispatch does not need the broker to run; MQTT messages wait in the outbox.
+        log.warning("MQTT broker not reachable (%s); dispatch keeps trying to connect", exc)
+        mqtt.connect_async(settings.mqtt_host, settings.mqtt_port, keepalive=30)
+    mqtt.loop_start()
     listener = psycopg.connect(settings.database_url, autocommit=True)
     listener.execute(f"LISTEN {db.ALERTS_CHANNEL}")
     work = db.connect(settings.database_url)
@@ -73,9 +154,9 @@ def run_dispatch(
     log.info("dispatch running")
     try:
         while not stop.is_set():
-            opened, closed = sweep(work, clock(), tz)
-            if opened or closed:
-                log.info("dispatch: %d work order(s) opened, %d closed early", opened, closed)
+            counts = sweep(work, clock(), tz, setup)
+            if counts:
+                log.info("dispatch: %s", counts)
             # Wake at the next notification or after the sweep interval, whichever is first.
             for _ in listener.notifies(timeout=SWEEP_EVERY_S, stop_after=1):
                 pass
@@ -84,3 +165,5 @@ def run_dispatch(
     finally:
         listener.close()
         work.close()
+        mqtt.loop_stop()
+        mqtt.disconnect()

@@ -10,17 +10,15 @@ from datetime import datetime, timedelta, tzinfo
 
 import psycopg
 
-from gridwatch.domain import Severity, WorkOrderState, check_transition
+from dispatch.deadlines import DEFAULT_BY_SEVERITY, DEFAULT_DEADLINES, DeadlineTable
+from gridwatch.domain import InvalidTransition, Severity, WorkOrderState, check_transition
 from gridwatch.site import on_duty
 
 log = logging.getLogger(__name__)
 
-# (accept within, resolve within) by severity; the closed loop's first deadlines.
+# (accept within, resolve within) by severity; types may have their own: dispatch.deadlines.
 DEADLINES: dict[Severity, tuple[timedelta, timedelta]] = {
-    Severity.CRITICAL: (timedelta(minutes=5), timedelta(hours=1)),
-    Severity.MAJOR: (timedelta(minutes=15), timedelta(hours=4)),
-    Severity.MINOR: (timedelta(minutes=30), timedelta(hours=24)),
-    Severity.WARNING: (timedelta(hours=1), timedelta(hours=72)),
+    s: (d.accept_within, d.resolve_within) for s, d in DEFAULT_BY_SEVERITY.items()
 }
 
 # Alert types whose work order may close by itself when the alert clears before anyone
@@ -39,7 +37,11 @@ def on_duty_worker(conn: psycopg.Connection, grid_id: str, now: datetime, tz: tz
 
 
 def open_for_alert(
-    conn: psycopg.Connection, alert_id: int, now: datetime, tz: tzinfo
+    conn: psycopg.Connection,
+    alert_id: int,
+    now: datetime,
+    tz: tzinfo,
+    deadlines: DeadlineTable = DEFAULT_DEADLINES,
 ) -> int | None:
     """Open and dispatch the work order of an alert; None if it already has one."""
     alert = conn.execute(
@@ -48,7 +50,8 @@ def open_for_alert(
     ).fetchone()
     if alert is None:
         raise LookupError(f"alert {alert_id} does not exist")
-    accept_within, resolve_within = DEADLINES[Severity(alert["severity"])]
+    deadline = deadlines.for_order(alert["type"], alert["severity"])
+    accept_within, resolve_within = deadline.accept_within, deadline.resolve_within
     row = conn.execute(
         "INSERT INTO work_orders (alert_id, source, grid_id, type, severity, title, state,"
         " accept_due, resolve_due, created_at, updated_at)"
@@ -153,4 +156,84 @@ def _event(
         "INSERT INTO work_order_events (work_order_id, time, from_state, to_state, actor, note)"
         " VALUES (%s, %s, %s, %s, %s, %s)",
         (order_id, now, from_state.value if from_state else None, to_state.value, actor, note),
+    )
+
+
+# States in which a work order may be handed to someone else by hand: once resolved, the
+# work is done; reopen it first.
+REASSIGNABLE = frozenset(
+    {
+        WorkOrderState.REPORTED,
+        WorkOrderState.ACCEPTED,
+        WorkOrderState.DISPATCHED,
+        WorkOrderState.IN_PROGRESS,
+    }
+)
+
+
+def reassign(
+    conn: psycopg.Connection,
+    order_id: int,
+    assignee_id: str,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+) -> None:
+    """Dispatch a work order to a person by hand, or reassign it to another one.
+
+    A reported or accepted order becomes dispatched; a dispatched or in-progress one keeps
+    its state and changes hands. Either way one event row records who gave it to whom.
+    """
+    row = conn.execute(
+        "SELECT state, assignee_id FROM work_orders WHERE id = %s FOR UPDATE", (order_id,)
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"work order {order_id} does not exist")
+    if conn.execute("SELECT 1 FROM people WHERE id = %s", (assignee_id,)).fetchone() is None:
+        raise LookupError(f"person {assignee_id!r} does not exist")
+    current = WorkOrderState(row["state"])
+    if current not in REASSIGNABLE:
+        raise InvalidTransition(
+            f"a work order that is {current} cannot be reassigned; reopen it first"
+        )
+    if row["assignee_id"] == assignee_id:
+        raise InvalidTransition(f"work order {order_id} is already assigned to {assignee_id}")
+    previous = row["assignee_id"] or "nobody"
+    text = f"reassigned from {previous} to {assignee_id}" + (f": {note}" if note else "")
+    conn.execute(
+        "UPDATE work_orders SET assignee_id = %s, updated_at = %s WHERE id = %s",
+        (assignee_id, now, order_id),
+    )
+    if current in (WorkOrderState.REPORTED, WorkOrderState.ACCEPTED):
+        transition(conn, order_id, WorkOrderState.DISPATCHED, actor, now, text)
+    else:
+        _event(conn, order_id, current, current, actor, now, text)
+
+
+def comment(
+    conn: psycopg.Connection,
+    order_id: int,
+    actor: str,
+    now: datetime,
+    note: str,
+    photo_path: str | None = None,
+) -> None:
+    """Add a note (and optional photo) to a work order's trail without changing its state."""
+    row = conn.execute(
+        "SELECT state FROM work_orders WHERE id = %s FOR UPDATE", (order_id,)
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"work order {order_id} does not exist")
+    state = WorkOrderState(row["state"])
+    _event(conn, order_id, state, state, actor, now, note)
+    if photo_path:
+        attach_photo(conn, order_id, photo_path)
+
+
+def attach_photo(conn: psycopg.Connection, order_id: int, photo_path: str) -> None:
+    """Attach a photo to the order's latest event row (the one just written, under its lock)."""
+    conn.execute(
+        "UPDATE work_order_events SET photo_path = %s WHERE id = (SELECT max(id)"
+        " FROM work_order_events WHERE work_order_id = %s)",
+        (photo_path, order_id),
     )

@@ -103,9 +103,14 @@ def _in_ring(ring: list[list[float]], lon: float, lat: float) -> bool:
 
 def grid_contains(grid: Grid, lat: float, lon: float) -> bool:
     """Whether a position lies inside a grid's outline (outside its holes)."""
+    return geometry_contains(grid.geometry, lat, lon)
+
+
+def geometry_contains(geometry: Geometry, lat: float, lon: float) -> bool:
+    """Whether a position lies inside an outline (outside its holes)."""
     return any(
         _in_ring(polygon[0], lon, lat) and not any(_in_ring(h, lon, lat) for h in polygon[1:])
-        for polygon in grid.geometry.polygons()
+        for polygon in geometry.polygons()
     )
 
 
