@@ -11,8 +11,10 @@ import logging
 
 from dash import Dash, Input, Output, dcc, html
 
+from dashboard.evidence_route import register_evidence_route
 from dashboard.pages import Page, all_pages
 from dashboard.queries import DashboardQueries
+from dispatch.api import mount_api
 from gridwatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ def create_app(settings: Settings, queries: DashboardQueries | None = None) -> D
                 "the dashboard needs a database: set GRIDWATCH_DATABASE_URL "
                 "(or start everything with `gridwatch up`)"
             )
-        queries = DashboardQueries.connect(settings.database_url)
+        queries = DashboardQueries.connect(settings.database_url, watch_changes=True)
     pages: list[Page] = all_pages()
     by_path = {page.path: page for page in pages}
 
@@ -61,7 +63,11 @@ def create_app(settings: Settings, queries: DashboardQueries | None = None) -> D
 
     for page in pages:
         page.register_callbacks(app, queries, settings)
+    register_evidence_route(app.server, settings.evidence_dir())
     app.server.extensions["gridwatch_queries"] = queries
+    if settings.database_url:
+        # REST, Open311, login and the report forms share the dashboard's port.
+        mount_api(app.server, settings)
     return app
 
 

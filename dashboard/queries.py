@@ -15,6 +15,18 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from dashboard import actions
+from dashboard.board_queries import (
+    BoardOrder,
+    CameraFrame,
+    GridEvent,
+    camera_frames,
+    dispatch_board,
+    grid_events,
+)
+from dashboard.changes import ChangeWatcher
+from dashboard.detail_queries import AlertDetail, GridDetail, alert_detail, grid_detail
+from dashboard.figures_queries import DayFigures, day_figures
 from gridwatch.domain import SEVERITY_RANK, Severity, WorkOrderState
 
 log = logging.getLogger(__name__)
@@ -38,6 +50,8 @@ class GridState:
     center_lon: float | None
     open_alerts: int
     worst_severity: Severity | None
+    community_id: str | None = None
+    community_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +75,7 @@ class AlertRow:
 
 @dataclass(frozen=True)
 class AlertMarker:
-    """A device with open alerts, placed on the map at its coordinates."""
+    """A device on the map: its kind, whether it is online, and its open alerts if any."""
 
     device_id: str
     device_name: str
@@ -69,7 +83,10 @@ class AlertMarker:
     lat: float
     lon: float
     open_alerts: int
-    worst_severity: Severity
+    worst_severity: Severity | None
+    kind: str = ""
+    online: bool | None = None  # None: never reported a status
+    unacknowledged: int = 0  # open alerts nobody has acknowledged yet: highlighted
 
 
 @dataclass(frozen=True)
@@ -103,39 +120,61 @@ class BigScreenData:
     open_alerts: dict[Severity, int]
     work_orders: WorkOrderCounts
     devices: DeviceCounts
+    figures: DayFigures | None = None
 
 
 _GRIDS_SQL = """
 SELECT g.id, g.name, g.geometry, g.center_lat, g.center_lon,
+       c.id AS community_id, c.name AS community_name,
        count(a.id) AS open_alerts,
        max(array_position(%(severity_order)s::text[], a.severity)) AS worst_position
 FROM areas g
+LEFT JOIN areas c ON c.id = g.parent_id
 LEFT JOIN alerts a ON a.grid_id = g.id AND a.state <> 'cleared'
 WHERE g.level = 'grid'
-GROUP BY g.id
+GROUP BY g.id, c.id
 ORDER BY g.id
 """
 
+# Every placed device, with its status and its open alerts (the partial unique index keeps
+# open alerts few, so the aggregate is over a small set even with years of history).
 _MARKERS_SQL = """
-SELECT d.id AS device_id, d.name AS device_name, g.name AS grid_name, d.lat, d.lon,
-       count(a.id) AS open_alerts,
-       max(array_position(%(severity_order)s::text[], a.severity)) AS worst_position
-FROM alerts a
-JOIN devices d ON d.id = a.device_id
-JOIN areas g ON g.id = a.grid_id
-WHERE a.state <> 'cleared' AND d.lat IS NOT NULL AND d.lon IS NOT NULL
-GROUP BY d.id, g.name
+WITH open_alerts AS (
+    SELECT device_id, count(*) AS n,
+           count(*) FILTER (WHERE state = 'active') AS unacknowledged,
+           max(array_position(%(severity_order)s::text[], severity)) AS worst_position
+    FROM alerts WHERE state <> 'cleared' GROUP BY device_id
+)
+SELECT d.id AS device_id, d.name AS device_name, g.name AS grid_name, d.lat, d.lon, d.kind,
+       s.online, coalesce(o.n, 0) AS open_alerts,
+       coalesce(o.unacknowledged, 0) AS unacknowledged, o.worst_position
+FROM devices d
+JOIN areas g ON g.id = d.grid_id
+LEFT JOIN device_status s ON s.device_id = d.id
+LEFT JOIN open_alerts o ON o.device_id = d.id
+WHERE d.lat IS NOT NULL AND d.lon IS NOT NULL
 ORDER BY d.id
 """
 
+# Open alerts first (a burst of cleared ones must not push them off the list), then newest.
 _LATEST_ALERTS_SQL = """
-SELECT a.id, a.type, a.severity, a.state, a.title, a.first_seen, a.last_seen, a.occurrences,
-       a.grid_id, g.name AS grid_name, a.device_id, d.name AS device_name, a.snapshot_path
-FROM alerts a
-JOIN areas g ON g.id = a.grid_id
-JOIN devices d ON d.id = a.device_id
-ORDER BY a.first_seen DESC, a.id DESC
-LIMIT %(limit)s
+(SELECT a.id, a.type, a.severity, a.state, a.title, a.first_seen, a.last_seen, a.occurrences,
+        a.grid_id, g.name AS grid_name, a.device_id, d.name AS device_name, a.snapshot_path
+ FROM alerts a
+ JOIN areas g ON g.id = a.grid_id
+ JOIN devices d ON d.id = a.device_id
+ WHERE a.state <> 'cleared'
+ ORDER BY a.first_seen DESC, a.id DESC
+ LIMIT %(limit)s)
+UNION ALL
+(SELECT a.id, a.type, a.severity, a.state, a.title, a.first_seen, a.last_seen, a.occurrences,
+        a.grid_id, g.name AS grid_name, a.device_id, d.name AS device_name, a.snapshot_path
+ FROM alerts a
+ JOIN areas g ON g.id = a.grid_id
+ JOIN devices d ON d.id = a.device_id
+ WHERE a.state = 'cleared'
+ ORDER BY a.first_seen DESC, a.id DESC
+ LIMIT %(limit)s)
 """
 
 _OPEN_ALERT_COUNTS_SQL = """
@@ -176,6 +215,8 @@ def _grids(conn: psycopg.Connection) -> list[GridState]:
             center_lon=r["center_lon"],
             open_alerts=r["open_alerts"],
             worst_severity=_severity_at(r["worst_position"]),
+            community_id=r["community_id"],
+            community_name=r["community_name"],
         )
         for r in rows
     ]
@@ -191,7 +232,10 @@ def _markers(conn: psycopg.Connection) -> list[AlertMarker]:
             lat=r["lat"],
             lon=r["lon"],
             open_alerts=r["open_alerts"],
-            worst_severity=_SEVERITY_BY_POSITION[r["worst_position"]],
+            worst_severity=_severity_at(r["worst_position"]),
+            kind=r["kind"],
+            online=r["online"],
+            unacknowledged=r["unacknowledged"],
         )
         for r in rows
     ]
@@ -199,7 +243,9 @@ def _markers(conn: psycopg.Connection) -> list[AlertMarker]:
 
 def _latest_alerts(conn: psycopg.Connection, limit: int) -> list[AlertRow]:
     rows = conn.execute(_LATEST_ALERTS_SQL, {"limit": limit}).fetchall()
-    return [AlertRow(**{**r, "severity": Severity(r["severity"])}) for r in rows]
+    # The union holds up to `limit` open and `limit` cleared ones: open first, newest first.
+    rows.sort(key=lambda r: (r["state"] == "cleared", -r["first_seen"].timestamp(), -r["id"]))
+    return [AlertRow(**{**r, "severity": Severity(r["severity"])}) for r in rows[:limit]]
 
 
 def _open_alert_counts(conn: psycopg.Connection) -> dict[Severity, int]:
@@ -227,12 +273,29 @@ def _device_counts(conn: psycopg.Connection) -> DeviceCounts:
 class DashboardQueries:
     """The dashboard's read side: a connection pool and the queries run through it."""
 
-    def __init__(self, pool: ConnectionPool) -> None:
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        timezone: str = "Asia/Shanghai",
+        watcher: ChangeWatcher | None = None,
+    ) -> None:
         self._pool = pool
+        self.timezone = timezone  # the site's: "today" and duty rosters are local time
+        self._watcher = watcher
+
+    def change_version(self) -> int:
+        """A number that grows whenever an alert changes (0 when nothing is listening)."""
+        return self._watcher.version if self._watcher else 0
 
     @classmethod
     def connect(
-        cls, database_url: str, *, max_connections: int = 4, timeout_s: float = 5.0
+        cls,
+        database_url: str,
+        *,
+        max_connections: int = 4,
+        timeout_s: float = 5.0,
+        timezone: str = "Asia/Shanghai",
+        watch_changes: bool = False,
     ) -> DashboardQueries:
         """Open a pool to database_url; connections are made in the background."""
         pool = ConnectionPool(
@@ -248,9 +311,12 @@ class DashboardQueries:
             open=False,
         )
         pool.open(wait=False)
-        return cls(pool)
+        watcher = ChangeWatcher(database_url).start() if watch_changes else None
+        return cls(pool, timezone, watcher)
 
     def close(self) -> None:
+        if self._watcher:
+            self._watcher.stop()
         self._pool.close()
 
     def grids(self) -> list[GridState]:
@@ -291,4 +357,36 @@ class DashboardQueries:
                 open_alerts=_open_alert_counts(conn),
                 work_orders=_work_order_counts(conn),
                 devices=_device_counts(conn),
+                figures=day_figures(conn, self.timezone),
             )
+
+    def dispatch_board(self, limit: int = 40) -> list[BoardOrder]:
+        with self._pool.connection() as conn:
+            return dispatch_board(conn, limit)
+
+    def grid_events(
+        self, grid_id: str | None = None, community_id: str | None = None, limit: int = 30
+    ) -> list[GridEvent]:
+        with self._pool.connection() as conn:
+            return grid_events(conn, grid_id, community_id, limit)
+
+    def camera_frames(self, cameras: list[str] | None = None, count: int = 6) -> list[CameraFrame]:
+        with self._pool.connection() as conn:
+            return camera_frames(conn, cameras, count)
+
+    def alert_detail(self, alert_id: int) -> AlertDetail | None:
+        with self._pool.connection() as conn:
+            return alert_detail(conn, alert_id)
+
+    def grid_detail(self, grid_id: str) -> GridDetail | None:
+        with self._pool.connection() as conn:
+            return grid_detail(conn, grid_id, self.timezone)
+
+    def day_figures(self) -> DayFigures:
+        with self._pool.connection() as conn:
+            return day_figures(conn, self.timezone)
+
+    def acknowledge(self, alert_id: int, actor: str, note: str) -> bool:
+        """Acknowledge an active alert (the screen's one write); False if it was not active."""
+        with self._pool.connection() as conn:
+            return actions.acknowledge_alert(conn, alert_id, actor, note)

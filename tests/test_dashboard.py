@@ -202,9 +202,12 @@ def test_latest_alerts_come_newest_first_with_grid_and_device_names(
     alerts = queries.latest_alerts(limit=30)
 
     mine = [a.id for a in alerts if a.id in {oldest, newest, middle}]
-    assert mine == [newest, middle, oldest]
-    seen = [a.first_seen for a in alerts]
-    assert seen == sorted(seen, reverse=True)
+    # Open alerts are pinned above cleared ones, each part newest first.
+    assert mine == [newest, oldest, middle]
+    open_part = [a.first_seen for a in alerts if a.state != "cleared"]
+    assert open_part == sorted(open_part, reverse=True)
+    states = [a.state == "cleared" for a in alerts]
+    assert states == sorted(states)
     first = next(a for a in alerts if a.id == newest)
     assert first.grid_name == "测试第2网格"
     assert first.device_name == "消防通道摄像头 1-0"
@@ -402,8 +405,8 @@ def _alert_row(alert_id: int, severity: Severity, minutes_ago: int, state: str) 
 
 
 def test_an_alert_row_shows_what_where_how_long_ago_and_its_state() -> None:
-    item = alert_item(_alert_row(42, Severity.MAJOR, 3, "active"), NOW)
-    assert item.id == "alert-42"
+    item = alert_item(_alert_row(42, Severity.MAJOR, 3, "active"), NOW, "zh")
+    assert item.id == {"type": "alert-item", "alert": 42}
     assert item.className.split()[:2] == ["alert-item", "severity-major"]
     text = json.dumps(
         item.to_plotly_json(), default=lambda c: c.to_plotly_json(), ensure_ascii=False
@@ -412,7 +415,7 @@ def test_an_alert_row_shows_what_where_how_long_ago_and_its_state() -> None:
         "消防通道占用",
         "望江社区第1网格",
         "消防通道摄像头 1",
-        "3 min ago",
+        "3分钟前",
         "未处理",
         "×3",
     ):

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import cv2
+import numpy as np
 import psycopg
 import pytest
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -41,7 +43,8 @@ return {locations: Array.from(plot.data[0].locations), z: Array.from(plot.data[0
 
 ALERT_ROWS_JS = """
 return Array.from(document.querySelectorAll('#alert-list .alert-item'))
-    .map(el => ({id: el.id, firstSeen: el.dataset.firstSeen, cls: el.className}));
+    .map(el => ({id: 'alert-' + el.dataset.alertId, firstSeen: el.dataset.firstSeen,
+                 cls: el.className}));
 """
 
 
@@ -149,9 +152,9 @@ def test_an_alert_raised_while_the_page_is_open_appears_without_a_reload(
 
     item = WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(
         lambda d: d.execute_script(
-            "const el = document.getElementById(arguments[0]);"
+            "const el = document.querySelector(`[data-alert-id='${arguments[0]}']`);"
             " return el && {cls: el.className, text: el.innerText};",
-            f"alert-{alert_id}",
+            str(alert_id),
         )
     )
     assert "alert-item" in item["cls"] and "severity-critical" in item["cls"]
@@ -185,5 +188,126 @@ def test_the_alert_list_shows_the_newest_first(
 
     ids = [r["id"] for r in rows]
     assert ids.index(f"alert-{newer}") < ids.index(f"alert-{older}")
-    seen = [datetime.fromisoformat(r["firstSeen"]) for r in rows]
+    # Open alerts come first, newest first among them.
+    open_rows = [r for r in rows if "state-cleared" not in r["cls"]]
+    seen = [datetime.fromisoformat(r["firstSeen"]) for r in open_rows]
     assert seen == sorted(seen, reverse=True)
+
+
+def _click_when_ready(browser: WebDriver, css: str) -> None:
+    """Click the element once it exists; found and clicked in one step, because the screen
+    redraws its rows every refresh and a found element may be replaced before a later click."""
+    WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(
+        lambda d: d.execute_script(
+            "const el = document.querySelector(arguments[0]);"
+            " if (!el) { return false; } el.click(); return true;",
+            css,
+        )
+    )
+
+
+def _panel_titles(browser: WebDriver) -> list[str]:
+    return browser.execute_script(
+        "return Array.from(document.querySelectorAll('.panel-title h2')).map(e => e.innerText);"
+    )
+
+
+def test_the_language_switch_changes_every_panel_title_and_is_remembered(
+    browser: WebDriver, dashboard_url: str
+) -> None:
+    _open(browser, dashboard_url)
+    assert "实时告警" in _panel_titles(browser)
+
+    _click_when_ready(browser, "#lang-toggle")
+    titles = WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(
+        lambda d: "Live alerts" in (t := _panel_titles(d)) and t
+    )
+    assert {"Grid map", "Dispatch board", "Grid events", "Camera wall"} <= set(titles)
+    # The refreshed content follows: tile captions are English too.
+    WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(
+        lambda d: "Overdue" in d.execute_script("return document.body.innerText;")
+    )
+
+    browser.refresh()  # the choice survives a reload (kept in the browser's storage)
+    WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(
+        lambda d: "Live alerts" in _panel_titles(d)
+    )
+    _click_when_ready(browser, "#lang-toggle")
+    WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(
+        lambda d: "实时告警" in _panel_titles(d)
+    )
+
+
+def test_clicking_an_alert_opens_its_evidence_and_work_order_and_it_can_be_acknowledged(
+    browser: WebDriver,
+    dashboard_url: str,
+    database_url: str,
+    settings: Settings,
+    browser_site: dict[str, Any],
+) -> None:
+    camera, grid = browser_site["cameras"][0], browser_site["grids"][0]
+    alert_id = _insert_alert(
+        database_url, camera, grid, "falling_object", "critical", datetime.now(UTC)
+    )
+    snapshot = f"{alert_id}/snapshot-1.jpg"
+    target = settings.evidence_dir() / snapshot
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ok, jpeg = cv2.imencode(".jpg", np.full((90, 160, 3), 200, np.uint8))
+    assert ok
+    target.write_bytes(jpeg.tobytes())
+    details = {"trajectory": [[0.0, 0.5, 0.2], [0.2, 0.5, 0.4], [0.4, 0.51, 0.8]], "floor": 12}
+    with db.connection(database_url) as conn:
+        conn.execute(
+            "UPDATE alerts SET snapshot_path = %s, details = %s WHERE id = %s",
+            (snapshot, json.dumps(details), alert_id),
+        )
+        order = conn.execute(
+            "INSERT INTO work_orders (alert_id, source, grid_id, type, severity, title)"
+            " VALUES (%s, 'alert', %s, 'falling_object', 'critical', 'browser order')"
+            " RETURNING id",
+            (alert_id, grid),
+        ).fetchone()["id"]
+        conn.execute(
+            "INSERT INTO work_order_events (work_order_id, from_state, to_state, actor, note)"
+            " VALUES (%s, NULL, 'reported', 'system', 'opened from the alert'),"
+            " (%s, 'reported', 'dispatched', 'system', 'to the worker on duty')",
+            (order, order),
+        )
+        conn.commit()
+
+    _open(browser, dashboard_url)
+    _click_when_ready(browser, f"[data-alert-id='{alert_id}']")
+
+    shown = WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(
+        lambda d: d.execute_script(
+            "const img = document.getElementById('detail-snapshot');"
+            " const floor = document.getElementById('detail-floor');"
+            " const steps = document.querySelectorAll('#detail-timeline li');"
+            " return img && img.complete && img.naturalWidth > 0 && floor && {"
+            "  width: img.naturalWidth, floor: floor.innerText, steps: steps.length,"
+            "  open: !document.getElementById('alert-detail').classList.contains('hidden'),"
+            "  trajectory: !!document.querySelector('#detail-trajectory .js-plotly-plot')};"
+        )
+    )
+    assert shown["width"] == 160, "the snapshot file itself was served and decoded"
+    assert "12" in shown["floor"] and shown["steps"] == 2
+    assert shown["open"] and shown["trajectory"]
+
+    _click_when_ready(browser, "#ack-alert")
+
+    def acknowledged() -> bool:
+        with db.connection(database_url) as conn:
+            state = conn.execute("SELECT state FROM alerts WHERE id = %s", (alert_id,)).fetchone()
+            events = conn.execute(
+                "SELECT actor FROM alert_events WHERE alert_id = %s AND kind = 'acknowledged'",
+                (alert_id,),
+            ).fetchall()
+        return state["state"] == "acknowledged" and len(events) == 1
+
+    WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(lambda _d: acknowledged())
+    _click_when_ready(browser, "#detail-close")
+    WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(
+        lambda d: d.execute_script(
+            "return document.getElementById('alert-detail').classList.contains('hidden');"
+        )
+    )

@@ -263,8 +263,9 @@ def test_the_alert_is_listed_on_the_big_screen(
             driver.get(url)
             text = wait_for(
                 lambda: driver.execute_script(
-                    "const el = document.getElementById(arguments[0]); return el && el.innerText;",
-                    f"alert-{alert['id']}",
+                    "const el = document.querySelector(`[data-alert-id='${arguments[0]}']`);"
+                    "return el && el.innerText;",
+                    alert["id"],
                 ),
                 timeout_s=30,
                 what="the alert on the page",

@@ -15,8 +15,11 @@ from typing import Any
 import plotly.graph_objects as go
 
 from dashboard.labels import (
+    DEVICE_KIND_COLORS,
     GRID_BORDER,
     NO_ALERT_FILL,
+    OFFLINE_COLOR,
+    OTHER_DEVICE_COLOR,
     SEVERITY_COLORS,
     SEVERITY_LABELS,
 )
@@ -173,37 +176,88 @@ def _grid_trace(grids: list[GridState]) -> go.Choroplethmap:
     )
 
 
-def _marker_traces(markers: list[AlertMarker]) -> list[go.Scattermap]:
-    """Devices with open alerts: a dark halo under a severity-coloured dot."""
-    if not markers:
-        return []
-    lats = [m.lat for m in markers]
-    lons = [m.lon for m in markers]
-    sizes = [14 + 3 * m.worst_severity.rank for m in markers]
-    halo = go.Scattermap(
-        name="alert-halo",
-        lat=lats,
-        lon=lons,
-        mode="markers",
-        marker={"size": [s + 8 for s in sizes], "color": "#f4f7fb", "opacity": 0.9},
-        hoverinfo="skip",
-    )
-    dots = go.Scattermap(
-        name="alert-devices",
-        lat=lats,
-        lon=lons,
-        mode="markers",
-        marker={"size": sizes, "color": [SEVERITY_COLORS[m.worst_severity] for m in markers]},
-        customdata=[
-            [m.device_name, m.grid_name, m.open_alerts, SEVERITY_LABELS[m.worst_severity][0]]
-            for m in markers
-        ],
-        hovertemplate=(
-            "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
-            "开放告警 %{customdata[2]} · %{customdata[3]}<extra></extra>"
+def _device_traces(markers: list[AlertMarker]) -> list[go.Scattermap]:
+    """Every placed device as a small dot: its kind's colour when online, grey when not."""
+    online = [m for m in markers if m.online is not False]
+    offline = [m for m in markers if m.online is False]
+    traces = []
+    for name, group, colors in (
+        (
+            "devices-online",
+            online,
+            [DEVICE_KIND_COLORS.get(m.kind, OTHER_DEVICE_COLOR) for m in online],
         ),
+        ("devices-offline", offline, [OFFLINE_COLOR] * len(offline)),
+    ):
+        if group:
+            traces.append(
+                go.Scattermap(
+                    name=name,
+                    lat=[m.lat for m in group],
+                    lon=[m.lon for m in group],
+                    mode="markers",
+                    marker={"size": 7, "color": colors, "opacity": 0.85},
+                    customdata=[[m.device_name, m.grid_name, m.kind] for m in group],
+                    hovertemplate="<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>",
+                )
+            )
+    return traces
+
+
+def _marker_traces(markers: list[AlertMarker]) -> list[go.Scattermap]:
+    """Devices with open alerts: a dark halo under a severity-coloured dot; new ones ringed."""
+    alerting = [m for m in markers if m.worst_severity is not None]
+    if not alerting:
+        return []
+    fresh = [m for m in alerting if m.unacknowledged]
+    sizes = [14 + 3 * m.worst_severity.rank for m in alerting if m.worst_severity]
+    traces = []
+    if fresh:
+        # A wide translucent ring stays on a device until its alerts are acknowledged.
+        traces.append(
+            go.Scattermap(
+                name="new-alerts",
+                lat=[m.lat for m in fresh],
+                lon=[m.lon for m in fresh],
+                mode="markers",
+                marker={"size": 44, "color": "#ffffff", "opacity": 0.35},
+                hoverinfo="skip",
+            )
+        )
+    lats = [m.lat for m in alerting]
+    lons = [m.lon for m in alerting]
+    traces.append(
+        go.Scattermap(
+            name="alert-halo",
+            lat=lats,
+            lon=lons,
+            mode="markers",
+            marker={"size": [s + 8 for s in sizes], "color": "#f4f7fb", "opacity": 0.9},
+            hoverinfo="skip",
+        )
     )
-    return [halo, dots]
+    traces.append(
+        go.Scattermap(
+            name="alert-devices",
+            lat=lats,
+            lon=lons,
+            mode="markers",
+            marker={
+                "size": sizes,
+                "color": [SEVERITY_COLORS[m.worst_severity] for m in alerting if m.worst_severity],
+            },
+            customdata=[
+                [m.device_name, m.grid_name, m.open_alerts, SEVERITY_LABELS[m.worst_severity][0]]
+                for m in alerting
+                if m.worst_severity
+            ],
+            hovertemplate=(
+                "<b>%{customdata[0]}</b><br>%{customdata[1]}<br>"
+                "开放告警 %{customdata[2]} · %{customdata[3]}<extra></extra>"
+            ),
+        )
+    )
+    return traces
 
 
 def _base_layout(view: MapView, map_style: str) -> dict[str, Any]:
@@ -243,7 +297,8 @@ def grid_map_figure(
     """
     view = fit_view(grid_bounds(grids), *(size_px or (FIT_WIDTH_PX, FIT_HEIGHT_PX)))
     return go.Figure(
-        data=[_grid_trace(grids), *_marker_traces(markers)], layout=_base_layout(view, map_style)
+        data=[_grid_trace(grids), *_device_traces(markers), *_marker_traces(markers)],
+        layout=_base_layout(view, map_style),
     )
 
 

@@ -25,6 +25,6 @@ class Page:
 
 def all_pages() -> list[Page]:
     """Every page of the dashboard, the first one being the home page."""
-    from dashboard.pages import bigscreen
+    from dashboard.pages import bigscreen, tester
 
-    return [bigscreen.PAGE]
+    return [bigscreen.PAGE, tester.PAGE]
