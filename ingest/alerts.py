@@ -23,9 +23,10 @@ from detectors.base import Detection
 from gridwatch import db
 from gridwatch.domain import ALERT_TYPE_LABELS, DEFAULT_SEVERITY, AlertType, Severity
 from gridwatch.topics import alert_topic
+from ingest.clips import ClipRecorder, ClipWindow
 from ingest.commands import command_for, command_targets, send_command
 from ingest.devices import DeviceInfo
-from ingest.evidence import save_snapshot
+from ingest.evidence import ClipWriter, record_evidence, save_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,12 @@ RETURNING id, grid_id, severity, title
 
 
 class AlertPipeline:
-    """Applies detections to the alerts table; one per worker thread (it owns a connection)."""
+    """Applies detections to the alerts table; one per worker thread (it owns a connection).
+
+    It also keeps the evidence clips of the cameras on its worker: `observe_frame` with every
+    frame before the detector sees it; a clip is handed to a writer thread once its
+    post-event window has closed.
+    """
 
     def __init__(
         self,
@@ -68,14 +74,26 @@ class AlertPipeline:
         mqtt: paho.Client,
         evidence_root: Path,
         devices: Callable[[str], DeviceInfo | None] = lambda device_id: None,
+        clip_window: ClipWindow | None = None,
     ) -> None:
         self._conn = psycopg.connect(database_url, row_factory=psycopg.rows.dict_row)
         self._mqtt = mqtt
         self._evidence_root = evidence_root
         self._devices = devices
+        self.clips = ClipRecorder(clip_window)
+        self.clip_writer = ClipWriter(database_url, evidence_root)
 
     def close(self) -> None:
+        """Write the clips still being collected (with the frames they have), then stop."""
+        for clip in self.clips.flush():
+            self.clip_writer.submit(clip)
+        self.clip_writer.close()
         self._conn.close()
+
+    def observe_frame(self, device_id: str, ts: float, jpeg: bytes) -> None:
+        """Keep a camera's frame for evidence clips (call before the detector sees it)."""
+        for clip in self.clips.observe(device_id, ts, jpeg):
+            self.clip_writer.submit(clip)
 
     def handle(
         self, device: DeviceInfo, detection: Detection, frame: np.ndarray | None = None
@@ -146,8 +164,13 @@ class AlertPipeline:
                 "UPDATE alerts SET snapshot_path = %s, snapshot_sha256 = %s WHERE id = %s",
                 (evidence.path.as_posix(), evidence.sha256, alert_id),
             )
+            record_evidence(
+                self._conn, alert_id, "snapshot", evidence, "image/jpeg", (detection.ts,) * 2
+            )
         self._conn.execute("SELECT pg_notify(%s, %s)", (db.ALERTS_CHANNEL, f"{kind}:{alert_id}"))
         self._conn.commit()
+        if detection.evidence == "clip":
+            self.clips.start(alert_id, device.id, detection)
         self._publish(device, alert_id, detection.type, severity.value, kind, details)
         self._command(
             device, detection.type, cleared=False, alert_id=alert_id, details=detection.details
@@ -161,6 +184,8 @@ class AlertPipeline:
             self._conn.commit()
             return None
         alert_id = int(row["id"])
+        if detection.evidence == "clip":
+            self.clips.update(alert_id, detection)
         self._conn.execute(
             "INSERT INTO alert_events (alert_id, kind, note) VALUES (%s, 'cleared', %s)",
             (alert_id, f"condition ended on {device.id}"),
