@@ -65,6 +65,8 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 }
 # Roles that see every work order, whatever its area.
 SEES_ALL = frozenset({PersonRole.OPERATOR, PersonRole.ADMIN, PersonRole.TESTER})
+# Roles that run the system: anyone's notification channels, anyone's API tokens.
+ADMINISTERS = frozenset({PersonRole.OPERATOR, PersonRole.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,13 @@ def refusal(user: User, action: Action, order: OrderScope) -> str | None:
         allowed = sorted(ROLE_ACTIONS.get(user.role, frozenset()))
         return f"a {user.role} may not {action} work orders (allowed: {', '.join(allowed)})"
     return None
+
+
+def administration_refusal(user: User, what: str) -> str | None:
+    """Why the user may not manage `what` (channels, other people's tokens), or None."""
+    if user.role in ADMINISTERS:
+        return None
+    return f"only an operator or admin may manage {what}; you are a {user.role}"
 
 
 def may_assign(user: User, assignee_area_id: str | None, assignee_community_id: str | None) -> bool:

@@ -115,10 +115,57 @@ def add_channel(
         raise LookupError(f"person {person_id!r} does not exist")
     row = conn.execute(
         "INSERT INTO notification_channels (person_id, community_id, url, label)"
-        " VALUES (%s, %s, %s, %s) RETURNING id",
+        " VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id",
         (person_id, community_id, url, label),
     ).fetchone()
-    return int(row["id"])  # type: ignore[index]
+    if row is None:
+        raise ValueError(
+            f"{person_id or community_id} already has the channel {channel_label(url)}"
+        )
+    return int(row["id"])
+
+
+def list_channels(
+    conn: psycopg.Connection, *, person_id: str | None = None, community_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Stored channels (all, or a person's or a community's), secrets masked, oldest first.
+
+    A person's channels from the site model (people.channels) come too, with no id: they
+    change with the site model, not here.
+    """
+    rows = conn.execute(
+        "SELECT id, person_id, community_id, url, label, enabled, created_at, 'stored' AS source"
+        " FROM notification_channels"
+        " WHERE (%(p)s::text IS NULL OR person_id = %(p)s)"
+        " AND (%(c)s::text IS NULL OR community_id = %(c)s)"
+        " UNION ALL SELECT NULL, p.id, NULL, u.url, NULL, true, NULL, 'site model'"
+        " FROM people p, jsonb_array_elements_text(p.channels) AS u(url)"
+        " WHERE %(p)s::text IS NOT NULL AND p.id = %(p)s"
+        " ORDER BY source DESC, id",
+        {"p": person_id, "c": community_id},
+    ).fetchall()
+    return [
+        {
+            "id": r["id"],
+            "person_id": r["person_id"],
+            "community_id": r["community_id"],
+            "channel": channel_label(r["url"]),
+            "label": r["label"],
+            "enabled": r["enabled"],
+            "source": r["source"],
+            "created_at": r["created_at"].isoformat() if r["created_at"] else None,
+        }
+        for r in rows
+    ]
+
+
+def remove_channel(conn: psycopg.Connection, channel_id: int) -> bool:
+    """Remove a stored channel; False if there is none with that id. Messages already
+    queued for it stay in the outbox and the delivery log."""
+    row = conn.execute(
+        "DELETE FROM notification_channels WHERE id = %s RETURNING id", (channel_id,)
+    ).fetchone()
+    return row is not None
 
 
 def queue(

@@ -151,7 +151,15 @@ def create_request() -> tuple[Response, int]:
         now = ctx.clock()
         photo_path = writes.save_photo(photo, "report") if photo is not None else None
         order_id = file_report(
-            conn, report, reporter, place, now, ctx.site_tz(conn), photo_path, ctx.deadlines
+            conn,
+            report,
+            reporter,
+            place,
+            now,
+            ctx.site_tz(conn),
+            photo_path,
+            ctx.deadlines,
+            ctx.routing,
         )
     notice = f"已受理 received: work order {order_id} in grid {place[0]}"
     return jsonify(

@@ -2,8 +2,8 @@
 
 `parse_report` is pure: form fields in, a `Report` or a `ReportError` with the reason out.
 `file_report` writes the work order, its first event and the Open311 record, then
-dispatches to the grid worker on duty exactly as an alert's order is, all inside the
-caller's transaction, so a failure leaves nothing behind.
+dispatches it by its type's route exactly as an alert's order is (dispatch.assignment), all
+inside the caller's transaction, so a failure leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from typing import Any
 
 import psycopg
 
-from dispatch import notifications
+from dispatch.assignment import dispatch_new_order
 from dispatch.auth import User
 from dispatch.deadlines import DEFAULT_DEADLINES, DeadlineTable
-from dispatch.messages import dispatched_message
-from dispatch.workorders import on_duty_worker, transition
+from dispatch.routing import DEFAULT_ROUTING, RoutingTable
 from gridwatch import db
 from gridwatch.domain import ALERT_TYPE_LABELS, DEFAULT_SEVERITY, AlertType, Severity
-from gridwatch.domain import WorkOrderState as W
 from gridwatch.site import PersonRole
 from gridwatch.site.areas import Geometry
 from gridwatch.site.geometry import geometry_contains
@@ -200,6 +198,7 @@ def file_report(
     tz: tzinfo,
     photo_path: str | None = None,
     deadlines: DeadlineTable = DEFAULT_DEADLINES,
+    routing: RoutingTable = DEFAULT_ROUTING,
 ) -> int:
     """Open the work order of a checked report and dispatch it; returns its id."""
     grid_id, lat, lon = place
@@ -256,37 +255,10 @@ def file_report(
             now,
         ),
     )
-    worker = on_duty_worker(conn, grid_id, now, tz)
-    if worker is not None:
-        conn.execute("UPDATE work_orders SET assignee_id = %s WHERE id = %s", (worker, order_id))
-        transition(
-            conn,
-            order_id,
-            W.DISPATCHED,
-            "system",
-            now,
-            f"dispatched to {worker}, on duty in grid {grid_id}",
-        )
-        tell_assignee(conn, order_id, now, tz)
+    dispatch_new_order(conn, order_id, now, tz, routing)
     # Wakes the big screen (and dispatch) as a new alert would.
     conn.execute("SELECT pg_notify(%s, %s)", (db.ALERTS_CHANNEL, f"report:{order_id}"))
     return order_id
-
-
-def tell_assignee(conn: psycopg.Connection, order_id: int, now: datetime, tz: tzinfo) -> int:
-    """Queue the "new work order" message to its assignee and community, as dispatch does for
-    an alert's order; returns how many messages were queued."""
-    order = conn.execute(
-        "SELECT w.*, g.parent_id AS community_id FROM work_orders w"
-        " JOIN areas g ON g.id = w.grid_id WHERE w.id = %s",
-        (order_id,),
-    ).fetchone()
-    if order is None or order["assignee_id"] is None:
-        return 0
-    message = dispatched_message(order, tz)
-    return notifications.queue_for_people(
-        conn, message, [order["assignee_id"]], now
-    ) + notifications.queue_for_community(conn, message, order["community_id"], now)
 
 
 def request_rows(

@@ -17,10 +17,11 @@ from datetime import UTC, datetime, tzinfo
 import psycopg
 
 from dispatch import notifications as notify
+from dispatch.assignment import departments_without_contacts, dispatch_new_order
 from dispatch.channels import AppriseSender, MqttSender, Senders
 from dispatch.deadlines import DEFAULT_DEADLINES, DeadlineTable, load_deadlines
 from dispatch.escalation import escalate_due
-from dispatch.messages import dispatched_message
+from dispatch.routing import DEFAULT_ROUTING, RoutingTable, load_routing
 from dispatch.workorders import close_if_alert_cleared_early, open_for_alert
 from gridwatch import db
 from gridwatch.mqtt import connect, make_client
@@ -47,10 +48,6 @@ WHERE a.state = 'cleared' AND w.state IN ('reported', 'dispatched')
 ORDER BY a.id
 FOR NO KEY UPDATE OF w SKIP LOCKED
 """
-_ORDER_WITH_COMMUNITY = """
-SELECT w.*, g.parent_id AS community_id FROM work_orders w
-LEFT JOIN areas g ON g.id = w.grid_id WHERE w.id = %s
-"""
 
 
 @dataclass(frozen=True)
@@ -63,6 +60,7 @@ class DispatchSetup:
     retry: notify.RetryPolicy = notify.DEFAULT_RETRY
     # With a site id, escalations are also published on the order's alert topic.
     site_id: str | None = None
+    routing: RoutingTable = DEFAULT_ROUTING
 
 
 @dataclass
@@ -94,10 +92,10 @@ def sweep(
     counts = SweepCounts()
     with conn.transaction():
         for row in conn.execute(_UNDISPATCHED).fetchall():
-            order_id = open_for_alert(conn, int(row["id"]), now, tz, setup.deadlines)
+            order_id = open_for_alert(conn, int(row["id"]), now, setup.deadlines)
             if order_id is not None:
                 counts.opened += 1
-                counts.queued += _tell_assignee(conn, order_id, now, tz)
+                counts.queued += dispatch_new_order(conn, order_id, now, tz, setup.routing)
         for row in conn.execute(_CLEARED_OPEN).fetchall():
             if close_if_alert_cleared_early(conn, int(row["id"]), now):
                 counts.closed += 1
@@ -108,23 +106,17 @@ def sweep(
     return counts
 
 
-def _tell_assignee(conn: psycopg.Connection, order_id: int, now: datetime, tz: tzinfo) -> int:
-    """Queue the new order's message to its worker and to its community's channels."""
-    order = conn.execute(_ORDER_WITH_COMMUNITY, (order_id,)).fetchone()
-    if order is None or order["state"] == "closed":
-        return 0
-    message = dispatched_message(order, tz)
-    people = [order["assignee_id"]] if order["assignee_id"] else []
-    return notify.queue_for_people(conn, message, people, now) + notify.queue_for_community(
-        conn, message, order["community_id"], now
-    )
-
-
 def setup_from_settings(settings: Settings, senders: Senders | None) -> DispatchSetup:
     retry = notify.RetryPolicy(
         settings.notify_retry_first_s, settings.notify_retry_max_s, settings.notify_give_up_s
     )
-    return DispatchSetup(load_deadlines(settings.deadlines_file), senders, retry, settings.site_id)
+    return DispatchSetup(
+        load_deadlines(settings.deadlines_file),
+        senders,
+        retry,
+        settings.site_id,
+        load_routing(settings.routing_file),
+    )
 
 
 def run_dispatch(
@@ -151,6 +143,13 @@ def run_dispatch(
     listener.execute(f"LISTEN {db.ALERTS_CHANNEL}")
     work = db.connect(settings.database_url)
     tz = site_timezone_of(work, settings.site_id)
+    missing = departments_without_contacts(work, setup.routing)
+    work.commit()
+    if missing:
+        log.warning(
+            "no department contact for %s: their orders go to the grid worker on duty",
+            ", ".join(missing),
+        )
     log.info("dispatch running")
     try:
         while not stop.is_set():

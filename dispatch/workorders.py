@@ -1,11 +1,10 @@
-"""Work orders: opened for alerts, assigned to the grid worker on duty, moved through the loop.
+"""Work orders: opened for alerts, moved through the loop, reassigned and commented on.
 
 The clock is a parameter everywhere (`now`), so deadlines can be tested without waiting.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta, tzinfo
 
 import psycopg
@@ -13,8 +12,6 @@ import psycopg
 from dispatch.deadlines import DEFAULT_BY_SEVERITY, DEFAULT_DEADLINES, DeadlineTable
 from gridwatch.domain import InvalidTransition, Severity, WorkOrderState, check_transition
 from gridwatch.site import on_duty
-
-log = logging.getLogger(__name__)
 
 # (accept within, resolve within) by severity; types may have their own: dispatch.deadlines.
 DEADLINES: dict[Severity, tuple[timedelta, timedelta]] = {
@@ -40,10 +37,12 @@ def open_for_alert(
     conn: psycopg.Connection,
     alert_id: int,
     now: datetime,
-    tz: tzinfo,
     deadlines: DeadlineTable = DEFAULT_DEADLINES,
 ) -> int | None:
-    """Open and dispatch the work order of an alert; None if it already has one."""
+    """Open the work order of an alert as `reported`; None if it already has one.
+
+    Who takes it is decided next, by dispatch.assignment.dispatch_new_order.
+    """
     alert = conn.execute(
         "SELECT id, grid_id, type, severity, title, device_id FROM alerts WHERE id = %s",
         (alert_id,),
@@ -80,19 +79,6 @@ def open_for_alert(
         "system",
         now,
         f"opened for alert {alert_id} ({alert['type']} on {alert['device_id']})",
-    )
-    worker = on_duty_worker(conn, alert["grid_id"], now, tz)
-    if worker is None:
-        log.warning("no grid worker on duty in %s; work order %d waits", alert["grid_id"], order_id)
-        return order_id
-    conn.execute("UPDATE work_orders SET assignee_id = %s WHERE id = %s", (worker, order_id))
-    transition(
-        conn,
-        order_id,
-        WorkOrderState.DISPATCHED,
-        "system",
-        now,
-        f"dispatched to {worker}, on duty in grid {alert['grid_id']}",
     )
     return order_id
 

@@ -83,7 +83,11 @@ def test_a_residents_report_becomes_a_work_order_dispatched_to_the_worker_on_dut
     told = conn.execute(
         "SELECT recipient, reason FROM notifications WHERE work_order_id = %s", (order["id"],)
     ).fetchall()
-    assert {(t["recipient"], t["reason"]) for t in told} == {(WORKER_A1, "dispatched")}
+    # A blocked fire lane: the worker takes it, the district's property office hears of it.
+    assert {(t["recipient"], t["reason"]) for t in told} == {
+        (WORKER_A1, "dispatched"),
+        ("dept-property", "dispatched"),
+    }
 
     found = client.get(f"/open311/v2/requests/{request_id}.json?api_key={TESTER_KEY}").json
     assert found[0]["status"] == "open" and found[0]["service_code"] == "fire_lane_occupied"
@@ -284,13 +288,13 @@ def test_a_failure_midway_through_filing_leaves_no_order_event_request_or_photo(
     api_settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import dispatch.reports
+    import dispatch.assignment
 
     def broken_dispatch(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database went away while dispatching")
 
     # The order, its first event, the request row and the photo are written by then.
-    monkeypatch.setattr(dispatch.reports, "transition", broken_dispatch)
+    monkeypatch.setattr(dispatch.assignment, "transition", broken_dispatch)
     photo_dir = api_settings.data_dir / "photos"
     before = counts(conn, photo_dir)
     answer = report(client, conn, GRID_A1, media=(io.BytesIO(jpeg(48)), "late.jpg"))

@@ -18,6 +18,7 @@ from dispatch.api.accounts import Accounts
 from dispatch.api.context import CONTEXT_KEY, ApiContext
 from dispatch.auth import AUTHENTICATOR_KEY
 from dispatch.deadlines import load_deadlines
+from dispatch.routing import load_routing
 from gridwatch.settings import Settings
 
 
@@ -30,12 +31,13 @@ def mount_api(
 ) -> ApiContext:
     """Register the API's blueprints on `server`; `clock` gives aware datetimes (tests' own)."""
     from dispatch import open311
-    from dispatch.api import login, report_form, workorders
+    from dispatch.api import channels, login, report_form, tokens, workorders
 
     if not settings.database_url:
         raise ValueError("the API needs a database: set GRIDWATCH_DATABASE_URL")
-    # Reports get the deadlines dispatch gives alerts; a bad file stops the start here.
+    # Reports get the deadlines and routes dispatch gives alerts; a bad file stops the start.
     deadlines = load_deadlines(settings.deadlines_file)
+    routing = load_routing(settings.routing_file)
     pool = ConnectionPool(
         settings.database_url,
         min_size=1,
@@ -48,9 +50,9 @@ def mount_api(
     )
     pool.open(wait=False)
     atexit.register(pool.close)
-    context = ApiContext(pool, settings, clock, deadlines)
+    context = ApiContext(pool, settings, clock, deadlines, routing)
     server.extensions[CONTEXT_KEY] = context
     server.extensions[AUTHENTICATOR_KEY] = Accounts(pool, clock)
-    for blueprint in (workorders.bp, open311.bp, login.bp, report_form.bp):
+    for blueprint in (workorders.bp, channels.bp, tokens.bp, open311.bp, login.bp, report_form.bp):
         server.register_blueprint(blueprint)
     return context

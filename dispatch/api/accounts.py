@@ -135,6 +135,45 @@ def issue_token(
     return token
 
 
+def list_tokens(conn: psycopg.Connection, person_id: str | None) -> list[dict]:
+    """A person's tokens (None: every token and key), newest first; never the tokens
+    themselves, only what tells them apart."""
+    rows = conn.execute(
+        "SELECT id, person_id, label, created_at, revoked_at FROM api_tokens"
+        " WHERE %(p)s::text IS NULL OR person_id = %(p)s ORDER BY id DESC",
+        {"p": person_id},
+    ).fetchall()
+    return [
+        {
+            "id": r["id"],
+            "person_id": r["person_id"],
+            "label": r["label"],
+            "created_at": r["created_at"].isoformat(),
+            "revoked_at": r["revoked_at"].isoformat() if r["revoked_at"] else None,
+        }
+        for r in rows
+    ]
+
+
+def token_owner(conn: psycopg.Connection, token_id: int) -> tuple[bool, str | None]:
+    """(whether the token exists, the person it belongs to: None for an application key)."""
+    row = conn.execute("SELECT person_id FROM api_tokens WHERE id = %s", (token_id,)).fetchone()
+    return (row is not None, row["person_id"] if row else None)
+
+
+def revoke_token(conn: psycopg.Connection, token_id: int, now: datetime) -> datetime:
+    """Revoke a token from `now` on (it stops working at once); returns when it was revoked,
+    the first time if it already was."""
+    row = conn.execute(
+        "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, %s) WHERE id = %s"
+        " RETURNING revoked_at",
+        (now, token_id),
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"there is no token {token_id}")
+    return row["revoked_at"]  # type: ignore[no-any-return]
+
+
 def public_key(conn: psycopg.Connection, label: str = REPORT_FORM_KEY_LABEL) -> str:
     """The published application key under `label` (the QR form's), created on first use."""
     row = conn.execute(

@@ -9,12 +9,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import Any
 
 import psycopg
-from flask import current_app
+from flask import current_app, request
 from psycopg_pool import ConnectionPool
 
 from dispatch.deadlines import DEFAULT_DEADLINES, DeadlineTable
+from dispatch.routing import DEFAULT_ROUTING, RoutingTable
 from gridwatch.settings import Settings
 from gridwatch.site import DEFAULT_TIMEZONE, site_timezone
 
@@ -67,6 +69,7 @@ class ApiContext:
     settings: Settings
     clock: Callable[[], datetime]
     deadlines: DeadlineTable = DEFAULT_DEADLINES
+    routing: RoutingTable = DEFAULT_ROUTING
 
     def photo_dir(self) -> Path:
         return self.settings.data_dir / "photos"
@@ -93,3 +96,25 @@ class ApiContext:
 
 def api_context() -> ApiContext:
     return current_app.extensions[CONTEXT_KEY]  # type: ignore[no-any-return]
+
+
+def body_fields() -> dict[str, Any]:
+    """Fields of a JSON object or a form (multipart when a photo comes along)."""
+    if request.mimetype == "application/json":
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise ApiError(400, "the body is not a JSON object")
+        return data
+    return request.form.to_dict()
+
+
+def text_field(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, f"{name} must be a string, not {type(value).__name__}")
+    value = (value or "").strip() or None
+    if required and value is None:
+        raise ApiError(400, f"{name} is required")
+    if value is not None and len(value) > 2000:
+        raise ApiError(400, f"{name} has {len(value)} characters; at most 2000")
+    return value

@@ -6,12 +6,21 @@ with a cross-site POST; pages and the API accept it like a bearer token.
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from html import escape
 
 from flask import Blueprint, Response, jsonify, make_response, redirect, request
 
 from dispatch.api.accounts import SESSION_LIFETIME, check_login, end_session, start_session
 from dispatch.api.context import api_context
+from dispatch.api.throttle import (
+    ThrottlePolicy,
+    clear_failures,
+    recent_failures,
+    record_failure,
+    wait_text,
+)
 from dispatch.auth import SESSION_COOKIE
 
 bp = Blueprint("login", __name__)
@@ -49,22 +58,54 @@ def login_form() -> Response:
     return Response(page, mimetype="text/html")
 
 
+def _refused(reason: str, status: int, target: str) -> Response:
+    if _wants_json():
+        response = jsonify({"error": reason})
+        response.status_code = status
+        return response
+    page = _FORM.format(error=f'<p class="error">{escape(reason)}</p>', next=escape(target))
+    return Response(page, status=status, mimetype="text/html")
+
+
+def throttle_policy() -> ThrottlePolicy:
+    settings = api_context().settings
+    return ThrottlePolicy(
+        settings.login_max_failures, timedelta(seconds=settings.login_failure_window_s)
+    )
+
+
 @bp.post("/login")
-def login() -> Response | tuple[Response, int]:
+def login() -> Response:
     name = request.form.get("login", "").strip()
     password = request.form.get("password", "")
     target = _safe_next(request.form.get("next"))
+    # Behind a reverse proxy this is the proxy's address unless the server is told to trust
+    # its X-Forwarded-For; the throttle then counts per name alone, which still holds.
+    address = request.remote_addr or "unknown"
     ctx = api_context()
+    policy = throttle_policy()
+    now = ctx.clock()
     with ctx.pool.connection() as conn:
+        if name:
+            wait = policy.retry_after(recent_failures(conn, name, address, now, policy), now)
+            if wait is not None:
+                window = wait_text(policy.window)
+                response = _refused(
+                    f"登录失败次数过多 too many failed logins: {policy.max_failures} for"
+                    f" {name!r} from {address} within {window}; try again in {wait_text(wait)}",
+                    429,
+                    target,
+                )
+                response.headers["Retry-After"] = str(max(1, math.ceil(wait.total_seconds())))
+                return response
         user = check_login(conn, name, password) if name and password else None
         if user is None:
-            reason = "账号或密码错误 the login or the password is wrong"
-            if _wants_json():
-                return jsonify({"error": reason}), 401
-            page = _FORM.format(error=f'<p class="error">{reason}</p>', next=escape(target))
-            return Response(page, status=401, mimetype="text/html")
+            if name:
+                record_failure(conn, name, address, now, policy)
+            return _refused("账号或密码错误 the login or the password is wrong", 401, target)
         assert user.person_id is not None
-        session_id = start_session(conn, user.person_id, ctx.clock())
+        clear_failures(conn, name, address)
+        session_id = start_session(conn, user.person_id, now)
     if _wants_json():
         response = jsonify({"person_id": user.person_id, "name": user.name, "role": user.role})
     else:

@@ -227,6 +227,7 @@ def openapi_document() -> dict[str, Any]:
             }
         },
     }
+    paths.update(_access_paths())
     paths.update(_open311_paths())
     return {
         "openapi": "3.0.3",
@@ -252,6 +253,95 @@ def openapi_document() -> dict[str, Any]:
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": paths,
+    }
+
+
+def _plain(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {}}}
+
+
+def _access_paths() -> dict[str, Any]:
+    """Notification channels (operators and admins) and API tokens (own, or anyone's)."""
+    channel_id = {
+        "name": "channel_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer"},
+    }
+    token_id = {"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    channel_body = {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["url"],
+                    "properties": {
+                        "url": {"type": "string", "description": "apprise URL or mqtt:<topic>"},
+                        "person_id": {"type": "string"},
+                        "community_id": {"type": "string"},
+                        "label": {"type": "string"},
+                    },
+                }
+            }
+        }
+    }
+    return {
+        "/api/v1/channels": {
+            "get": {
+                "summary": "Notification channels, secrets masked (operator, admin)",
+                "tags": ["notifications"],
+                "parameters": [
+                    {"name": "person", "in": "query", "schema": {"type": "string"}},
+                    {"name": "community", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": _plain("{channels: [...]}"), **_errors(401, 403)},
+            },
+            "post": {
+                "summary": "Add a channel of one person or one community (operator, admin)",
+                "tags": ["notifications"],
+                "requestBody": channel_body,
+                "responses": {"201": _plain("The stored channel"), **_errors(400, 401, 403)},
+            },
+        },
+        "/api/v1/channels/{channel_id}": {
+            "delete": {
+                "summary": "Remove a stored channel (operator, admin)",
+                "tags": ["notifications"],
+                "parameters": [channel_id],
+                "responses": {
+                    "200": _plain("{removed: id}"),
+                    **_errors(401, 403),
+                    "404": _json("Error", "No stored channel with that id"),
+                },
+            }
+        },
+        "/api/v1/tokens": {
+            "get": {
+                "summary": "Your API tokens (operator, admin: anyone's, or ?person=)",
+                "tags": ["access"],
+                "parameters": [{"name": "person", "in": "query", "schema": {"type": "string"}}],
+                "responses": {"200": _plain("{tokens: [...]}"), **_errors(401, 403)},
+            }
+        },
+        "/api/v1/tokens/current": {
+            "delete": {
+                "summary": "Revoke the token this request is made with",
+                "tags": ["access"],
+                "responses": {"200": _plain("{id, revoked_at}"), **_errors(400, 401)},
+            }
+        },
+        "/api/v1/tokens/{token_id}": {
+            "delete": {
+                "summary": "Revoke one of your tokens (operator, admin: anyone's)",
+                "tags": ["access"],
+                "parameters": [token_id],
+                "responses": {
+                    "200": _plain("{id, revoked_at}"),
+                    **_errors(401),
+                    "404": _json("Error", "No such token among those you may revoke"),
+                },
+            }
+        },
     }
 
 

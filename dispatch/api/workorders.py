@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
-from dispatch.api.context import ApiError, api_context
+from dispatch.api.context import ApiError, api_context, body_fields, text_field
 from dispatch.api.openapi import openapi_document
 from dispatch.api.orders import (
     MAX_PAGE,
@@ -23,8 +23,8 @@ from dispatch.api.orders import (
     person_area,
     scope_of,
 )
+from dispatch.assignment import tell_assignee
 from dispatch.auth import Action, User, current_user, login_required, may_assign, may_see, refusal
-from dispatch.reports import tell_assignee
 from dispatch.workorders import attach_photo, comment, reassign, transition
 from gridwatch.domain import InvalidTransition, WorkOrderState
 from gridwatch.site import PersonRole
@@ -60,28 +60,6 @@ def _user() -> User:
     user = current_user()
     assert user is not None  # login_required ran first
     return user
-
-
-def _body() -> dict[str, Any]:
-    """Fields of a JSON object or a form (multipart when a photo comes along)."""
-    if request.mimetype == "application/json":
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise ApiError(400, "the body is not a JSON object")
-        return data
-    return request.form.to_dict()
-
-
-def _text(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
-    value = body.get(name)
-    if value is not None and not isinstance(value, str):
-        raise ApiError(400, f"{name} must be a string, not {type(value).__name__}")
-    value = (value or "").strip() or None
-    if required and value is None:
-        raise ApiError(400, f"{name} is required")
-    if value is not None and len(value) > 2000:
-        raise ApiError(400, f"{name} has {len(value)} characters; at most 2000")
-    return value
 
 
 def _photo() -> bytes | None:
@@ -159,8 +137,8 @@ def read_work_order(order_id: int) -> Response:
 @login_required
 def step_work_order(order_id: int, step: str) -> Response:
     action, target, from_states, note_required = STEPS[step]
-    user, body = _user(), _body()
-    note = _text(body, "note", required=note_required)
+    user, body = _user(), body_fields()
+    note = text_field(body, "note", required=note_required)
     photo = _photo()
     ctx = api_context()
     with ctx.transaction() as (conn, writes):
@@ -191,10 +169,10 @@ def step_work_order(order_id: int, step: str) -> Response:
 @bp.post("/work-orders/<int:order_id>/dispatch")
 @login_required
 def dispatch_work_order(order_id: int) -> Response:
-    user, body = _user(), _body()
-    assignee = _text(body, "assignee", required=True)
+    user, body = _user(), body_fields()
+    assignee = text_field(body, "assignee", required=True)
     assert assignee is not None
-    note = _text(body, "note")
+    note = text_field(body, "note")
     ctx = api_context()
     with ctx.transaction() as (conn, _writes):
         _visible_order(conn, user, order_id, Action.DISPATCH)
@@ -216,8 +194,8 @@ def dispatch_work_order(order_id: int) -> Response:
 @bp.post("/work-orders/<int:order_id>/comments")
 @login_required
 def comment_work_order(order_id: int) -> tuple[Response, int]:
-    user, body = _user(), _body()
-    note = _text(body, "note", required=True)
+    user, body = _user(), body_fields()
+    note = text_field(body, "note", required=True)
     assert note is not None
     photo = _photo()
     ctx = api_context()
