@@ -30,15 +30,19 @@ def connect(
     *,
     clean_start: bool = True,
     session_expiry_s: int = 0,
+    receive_maximum: int | None = None,
 ) -> None:
     """Connect (blocking for the TCP handshake); the network loop is the caller's.
 
     With clean_start False and a session expiry, the broker keeps the subscriptions and
     queues QoS 1 messages while the client is away (MQTT 3.1.1: until it returns).
+    receive_maximum (MQTT 5) caps the unacknowledged messages the broker sends this client.
     """
     if settings.mqtt_protocol == "5":
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = session_expiry_s
+        if receive_maximum is not None:
+            properties.ReceiveMaximum = receive_maximum
         client.connect(
             settings.mqtt_host,
             settings.mqtt_port,

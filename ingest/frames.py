@@ -24,6 +24,9 @@ from ingest.devices import DeviceInfo
 log = logging.getLogger(__name__)
 
 DetectionHandler = Callable[[int, DeviceInfo, Detection, np.ndarray], None]
+# Sees every decodable frame of a camera that has a detector, before the detector does
+# (worker index, device, frame): the evidence clips' pre-event buffer.
+FrameObserver = Callable[[int, DeviceInfo, Frame], None]
 
 
 @dataclass
@@ -42,8 +45,12 @@ class _Worker:
         handler: DetectionHandler,
         counters: FrameCounters,
         on_bad_jpeg: Callable[[DeviceInfo, Frame], None],
+        on_dropped: Callable[[], None],
+        on_frame: FrameObserver | None = None,
     ) -> None:
         self.index = index
+        self._on_frame = on_frame
+        self._on_dropped = on_dropped
         self._per_camera = per_camera
         self._handler = handler
         self._counters = counters
@@ -60,8 +67,13 @@ class _Worker:
             if len(waiting) >= self._per_camera:
                 waiting.popleft()
                 self._counters.dropped += 1
+                self._on_dropped()
             waiting.append((device, frame))
             self._ready.notify()
+
+    def waiting(self) -> int:
+        with self._ready:
+            return sum(len(q) for q in self._queues.values())
 
     def stop(self) -> None:
         with self._ready:
@@ -90,6 +102,8 @@ class _Worker:
             self._counters.processed += 1
             if detector is None:
                 continue
+            if self._on_frame is not None:
+                self._on_frame(self.index, device, frame)
             for detection in detector.update(image, frame.ts):
                 try:
                     self._handler(self.index, device, detection, image)
@@ -113,10 +127,13 @@ class FrameRouter:
         per_camera: int,
         handler: DetectionHandler,
         on_bad_jpeg: Callable[[DeviceInfo, Frame], None],
+        on_dropped: Callable[[], None] = lambda: None,
+        on_frame: FrameObserver | None = None,
     ) -> None:
         self.counters = FrameCounters()
         self._workers = [
-            _Worker(i, per_camera, handler, self.counters, on_bad_jpeg) for i in range(workers)
+            _Worker(i, per_camera, handler, self.counters, on_bad_jpeg, on_dropped, on_frame)
+            for i in range(workers)
         ]
 
     def start(self) -> None:
@@ -128,6 +145,10 @@ class FrameRouter:
             worker.stop()
         for worker in self._workers:
             worker.thread.join(timeout=5)
+
+    def waiting(self) -> int:
+        """Frames queued for detectors, all cameras (bounded: per_camera each)."""
+        return sum(worker.waiting() for worker in self._workers)
 
     def submit(self, device: DeviceInfo, frame: Frame) -> None:
         self.counters.received += 1

@@ -1,19 +1,18 @@
 """The ingest process: MQTT in; telemetry, status, frames and events out to their stages.
 
 Nothing is silently dropped: a message that cannot be accepted is stored in dead_letters
-with the reason, and the traffic around it goes on.
+with the reason, and the traffic around it goes on. A message is acknowledged to the broker
+only once what it carries is committed (ingest/delivery.py).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import queue
 import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,30 +20,35 @@ import paho.mqtt.client as paho
 import psycopg
 
 from detectors.base import Detection
-from gridwatch import db
 from gridwatch.mqtt import connect, make_client
 from gridwatch.settings import Settings
 from gridwatch.topics import (
+    DeviceTopic,
     MessageKind,
     TopicError,
-    ingest_subscriptions,
     is_published_by_gridwatch,
     parse_device_topic,
 )
-from ingest import codecs
+from ingest import codecs, delivery
 from ingest.alerts import AlertPipeline
+from ingest.clips import ClipWindow
 from ingest.codecs import Frame, Rejected
 from ingest.commands import record_ack
+from ingest.control import ControlTask, ControlWriter, set_status, store_dead_letter, touch
+from ingest.delivery import Acknowledger, AckToken
 from ingest.devices import DeviceDirectory, DeviceInfo
 from ingest.frames import FrameRouter
+from ingest.metrics import IngestMetrics
 from ingest.rules import RuleEngine
-from ingest.writer import TelemetryWriter
+from ingest.writer import TelemetryMessage, TelemetryWriter
 
 log = logging.getLogger(__name__)
 
 # A busy sensor must not cost a database write per message just to say it is alive:
 # last_seen moves at most this often per device.
 TOUCH_EVERY_S = 5.0
+# Parsed topics kept: a few per device; forgotten all at once past this (bounded memory).
+TOPICS_REMEMBERED = 50_000
 
 
 @dataclass
@@ -59,24 +63,51 @@ class IngestService:
             raise ValueError("ingest needs a database: set GRIDWATCH_DATABASE_URL")
         self.settings = settings
         self._url = settings.database_url
+        if settings.ingest_worker_index >= settings.ingest_workers:
+            raise ValueError(
+                f"ingest_worker_index {settings.ingest_worker_index} is out of range for "
+                f"{settings.ingest_workers} workers (0 to {settings.ingest_workers - 1})"
+            )
         self.counters = IngestCounters()
+        self.metrics = IngestMetrics()
         self.devices = DeviceDirectory(self._url)
         self.rules = RuleEngine()  # fed on the network thread only
         self._touched: dict[str, float] = {}  # device -> when last_seen was last written
+        self._topics: dict[str, DeviceTopic] = {}  # topic name -> parsed (network thread only)
+        self._workers = settings.ingest_workers
+        self._index = settings.ingest_worker_index
         # A fixed client id and a persistent session: while ingest restarts, the broker
         # queues what devices send instead of dropping it.
         self.mqtt = make_client(
-            settings, client_id=f"gridwatch-ingest-{settings.site_id}", clean_start=False
+            settings,
+            client_id=delivery.client_id(settings.site_id, self._workers, self._index),
+            clean_start=False,
         )
+        self.mqtt.manual_ack_set(True)
         self.mqtt.on_connect = self._on_connect
+        self.mqtt.on_disconnect = self._on_disconnect
         self.mqtt.on_message = self._on_message
+        self.acks = Acknowledger(self.mqtt)
         self.writer = TelemetryWriter(
             self._url,
             batch_rows=settings.telemetry_batch_rows,
             flush_ms=settings.telemetry_flush_ms,
+            # Never the limit in practice: the broker sends at most receive_maximum at once.
+            max_queued=2 * settings.ingest_receive_maximum,
+            on_committed=self._on_telemetry_committed,
         )
         self._pipelines = [
-            AlertPipeline(self._url, self.mqtt, settings.evidence_dir(), self.devices.get)
+            AlertPipeline(
+                self._url,
+                self.mqtt,
+                settings.evidence_dir(),
+                self.devices.get,
+                ClipWindow(
+                    settings.clip_pre_seconds,
+                    settings.clip_post_seconds,
+                    settings.clip_buffer_max_bytes,
+                ),
+            )
             for _ in range(settings.frame_workers)
         ]
         # Device-side events are applied on the control thread, through a pipeline of its own.
@@ -88,36 +119,56 @@ class IngestService:
             settings.frame_queue_per_camera,
             self._on_detection,
             self._on_undecodable_frame,
+            on_dropped=self.metrics.dropped.labels("frame").inc,
+            on_frame=self._on_frame,
         )
-        # Status, events, acks and dead letters are few: one thread with one connection.
-        self._control: queue.Queue[Callable[[psycopg.Connection], None] | None] = queue.Queue()
-        self._control_thread = threading.Thread(
-            target=self._run_control, name="control", daemon=True
+        self._control = ControlWriter(
+            self._url, 2 * settings.ingest_receive_maximum, self._control_done
         )
         self.connected = threading.Event()
+        self.metrics_port: int | None = None
+        self.metrics.watch_queue("telemetry", self.writer.pending)
+        self.metrics.watch_queue("control", self._control.pending)
+        self.metrics.watch_queue("frames", self.frames.waiting)
+        self.metrics.watch_queue("unacked", self.acks.outstanding)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
+        if self.settings.metrics_port:
+            port = self.settings.metrics_port + self._index
+            try:
+                self.metrics_port = self.metrics.serve(port)
+            except OSError as err:
+                # Storing what devices send matters more than being watched: run on, say why.
+                log.error(
+                    "ingest metrics not served: port %d is unavailable (%s); set "
+                    "GRIDWATCH_METRICS_PORT to a free port, or 0 to turn metrics off",
+                    port,
+                    err,
+                )
         self.writer.start()
         self.frames.start()
-        self._control_thread.start()
+        self._control.start()
         connect(
             self.mqtt,
             self.settings,
             clean_start=False,
             session_expiry_s=self.settings.ingest_session_expiry_s,
+            receive_maximum=self.settings.ingest_receive_maximum,
         )
         self.mqtt.loop_start()
 
     def stop(self) -> None:
+        # No more input; what is queued is written and acknowledged (paho sends from the
+        # calling thread once its loop is stopped), then the session is left for next time.
         self.mqtt.loop_stop()
-        self.mqtt.disconnect()
         self.frames.stop()
         self.writer.stop()
-        self._control.put(None)
-        self._control_thread.join(timeout=5)
+        self._control.stop()
+        self.mqtt.disconnect()
         for pipeline in [*self._pipelines, self._event_pipeline]:
             pipeline.close()
+        self.metrics.close()
 
     def wait_connected(self, timeout_s: float = 10.0) -> None:
         if not self.connected.wait(timeout_s):
@@ -134,29 +185,83 @@ class IngestService:
         reason: object,
         properties: object = None,
     ) -> None:
+        self.acks.new_connection()
         if getattr(reason, "is_failure", False):
             log.error("broker refused ingest: %s", reason)
             return
-        for topic in ingest_subscriptions(self.settings.site_id):
+        topics = delivery.subscriptions(
+            self.settings.site_id,
+            self._workers,
+            per_device_shared=self.settings.ingest_frames_shared,
+        )
+        for topic in topics:
             client.subscribe(topic, qos=1)
-        log.info("ingest subscribed to %s", ", ".join(ingest_subscriptions(self.settings.site_id)))
+        log.info("ingest subscribed to %s", ", ".join(topics))
         self.connected.set()
 
+    def _on_disconnect(
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: object,
+        reason: object,
+        properties: object = None,
+    ) -> None:
+        # Messages received so far will be redelivered: their acknowledgements are stale.
+        self.acks.new_connection()
+        log.log(
+            logging.WARNING if getattr(reason, "is_failure", True) else logging.INFO,
+            "ingest disconnected from the broker (%s); %d messages await redelivery",
+            reason,
+            self.acks.outstanding(),
+        )
+
     def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+        token = self.acks.token(message)
         if is_published_by_gridwatch(message.topic):
+            self._ack(token)
             return
         self.counters.received += 1
         try:
-            self._route(message.topic, message.payload)
+            self._route(message.topic, message.payload, token)
         except Rejected as err:
-            self._dead_letter(message.topic, message.payload, err)
+            self._dead_letter(message.topic, message.payload, err, token)
 
-    def _route(self, topic_name: str, payload: bytes) -> None:
+    def _ack(self, *tokens: AckToken | None) -> None:
+        sent, stale = self.acks.ack(tokens)
+        self.metrics.acked.inc(sent)
+        if stale:
+            self.metrics.stale_acks.inc(stale)
+
+    def _parse(self, topic_name: str) -> DeviceTopic:
+        """parse_device_topic, remembered: each device sends on a few topics, over and over."""
+        topic = self._topics.get(topic_name)
+        if topic is None:
+            topic = parse_device_topic(topic_name)  # a bad topic raises and is not kept
+            if len(self._topics) >= TOPICS_REMEMBERED:
+                self._topics.clear()
+            self._topics[topic_name] = topic
+        return topic
+
+    def _route(self, topic_name: str, payload: bytes, token: AckToken | None) -> None:
         now = time.time()
         try:
-            topic = parse_device_topic(topic_name)
+            topic = self._parse(topic_name)
         except TopicError as err:
+            if self._index != 0:  # no device to say whose it is: the first worker reports it
+                self._skip(token, "unknown")
+                return
             raise Rejected("bad_topic", str(err)) from None
+        kind = topic.kind.value
+        self.metrics.inc(self.metrics.received, kind)
+        if (
+            self._workers > 1
+            and topic.kind is not MessageKind.TELEMETRY
+            and not self.settings.ingest_frames_shared
+            and delivery.owner(topic.device, self._workers) != self._index
+        ):
+            self._skip(token, kind)
+            return
         device = self.devices.get(topic.device)
         if device is None:
             raise Rejected(
@@ -181,15 +286,21 @@ class IngestService:
             )
         match topic.kind:
             case MessageKind.TELEMETRY:
-                for r in codecs.decode_telemetry(payload, now):
-                    self.writer.submit((device.id, r.ts, r.metric, r.value, r.seq, r.unit))
+                readings = codecs.decode_telemetry(payload, now)
+                self.writer.submit(
+                    TelemetryMessage(
+                        [(device.id, r.ts, r.metric, r.value, r.seq, r.unit) for r in readings],
+                        token,
+                    )
+                )
+                for r in readings:
                     for detection in self.rules.feed(
                         device.id, device.kind, device.config, r.metric, r.value, r.ts
                     ):
-                        self._control.put(lambda conn, d=detection: self._apply_event(device, d))
+                        self._later(lambda conn, d=detection: self._apply_event(device, d))
                 if now - self._touched.get(device.id, float("-inf")) >= TOUCH_EVERY_S:
                     self._touched[device.id] = now
-                    self._control.put(lambda conn: _touch(conn, device.id))
+                    self._later(lambda conn: touch(conn, device.id))
             case MessageKind.FRAME:
                 if not device.kind.endswith("_camera"):
                     raise Rejected(
@@ -198,9 +309,12 @@ class IngestService:
                         "not a camera; it cannot send frames",
                     )
                 self.frames.submit(device, codecs.decode_frame(payload, limit, now))
+                # Routed (queued for its camera, or an older frame dropped for it): decided.
+                self.metrics.inc(self.metrics.stored, kind)
+                self._ack(token)
             case MessageKind.STATUS:
                 status = codecs.decode_status(payload)
-                self._control.put(lambda conn: _set_status(conn, device.id, status))
+                self._later(lambda conn: set_status(conn, device.id, status), kind, token)
             case MessageKind.EVENT:
                 event = codecs.decode_event(payload, now)
                 detection = Detection(
@@ -211,18 +325,41 @@ class IngestService:
                     details=event.details,
                     evidence="none",
                 )
-                self._control.put(lambda conn: self._apply_event(device, detection))
+                self._later(lambda conn: self._apply_event(device, detection), kind, token)
             case MessageKind.CMD_ACK:
                 ack = codecs.decode_command_ack(payload)
-                self._control.put(lambda conn: self._apply_ack(conn, device, ack, payload))
+                self._later(lambda conn: self._apply_ack(conn, device, ack, payload), kind, token)
             case _:
                 raise Rejected("bad_topic", f"{topic.kind} messages are not consumed by ingest")
 
+    def _skip(self, token: AckToken | None, kind: str) -> None:
+        """Another worker owns this device: acknowledge and leave it to that worker."""
+        self.metrics.inc(self.metrics.skipped, kind)
+        self._ack(token)
+
+    def _later(
+        self, task: ControlTask, kind: str | None = None, token: AckToken | None = None
+    ) -> None:
+        """Run a write on the control thread; acknowledge `token` once it is committed."""
+        self._control.submit(task, kind, token)
+
     # -- stages ------------------------------------------------------------------------------
+    def _on_telemetry_committed(self, batch: list[TelemetryMessage], committed_at: float) -> None:
+        self._ack(*(message.ack for message in batch))
+        rows = sum(len(message.rows) for message in batch)
+        self.metrics.stored.labels("telemetry").inc(len(batch))
+        self.metrics.rows.inc(rows)
+        self.metrics.batch_rows.observe(rows)
+        for message in batch:
+            self.metrics.lag.observe(max(committed_at - message.rows[0][1], 0.0))
+
     def _on_detection(
         self, worker: int, device: DeviceInfo, detection: Detection, image: np.ndarray
     ) -> None:
         self._pipelines[worker].handle(device, detection, image)
+
+    def _on_frame(self, worker: int, device: DeviceInfo, frame: Frame) -> None:
+        self._pipelines[worker].observe_frame(device.id, frame.ts, frame.jpeg)
 
     def _apply_event(self, device: DeviceInfo, detection: Detection) -> None:
         self._event_pipeline.handle(device, detection)
@@ -232,7 +369,7 @@ class IngestService:
     ) -> None:
         body = {"ok": ack.ok, "detail": ack.detail}
         if not record_ack(conn, device.id, ack.command_id, body):
-            _store_dead_letter(
+            store_dead_letter(
                 conn,
                 f"gw/v1/{device.site_id}/{device.grid_id}/{device.id}/cmd/ack",
                 payload,
@@ -251,76 +388,37 @@ class IngestService:
         )
         self._dead_letter(topic, frame.jpeg, err)
 
-    def _dead_letter(self, topic: str, payload: bytes, err: Rejected) -> None:
+    def _dead_letter(
+        self, topic: str, payload: bytes, err: Rejected, token: AckToken | None = None
+    ) -> None:
         self.counters.rejected[err.code] += 1
+        self.metrics.inc(self.metrics.rejected, err.code)
         log.warning("rejected message on %s: %s", topic, err)
         device_id = topic.split("/")[4] if topic.count("/") >= 5 else None
         keep = self.settings.dead_letter_keep_bytes
-        self._control.put(
-            lambda conn: _store_dead_letter(
+        self._later(
+            lambda conn: store_dead_letter(
                 conn, topic, payload, err.code, str(err), keep, device_id
-            )
+            ),
+            "dead_letter",
+            token,
         )
 
-    def _run_control(self) -> None:
-        conn = db.connect(self._url)
-        while (task := self._control.get()) is not None:
-            try:
-                task(conn)
-                conn.commit()
-            except psycopg.OperationalError:
-                log.exception("database unavailable for a control task; reconnecting")
-                conn.close()
-                time.sleep(1)
-                conn = db.connect(self._url)
-            except psycopg.Error:
-                log.exception("control task failed")
-                conn.rollback()
-        conn.close()
+    def _control_done(self, kind: str | None, token: AckToken | None, stored: bool) -> None:
+        if not stored:
+            self.metrics.inc(self.metrics.rejected, "store_failed")
+        elif kind is not None:
+            self.metrics.inc(self.metrics.stored, kind)
+        self._ack(token)
 
     def drain(self, timeout_s: float = 10.0) -> None:
         """Wait until queued control work and telemetry are written (tests, shutdown)."""
         deadline = time.monotonic() + timeout_s
         done = threading.Event()
-        self._control.put(lambda conn: done.set())
+        self._later(lambda conn: done.set())
         done.wait(timeout_s)
         while self.writer.pending() and time.monotonic() < deadline:
             time.sleep(0.05)
-
-
-def _touch(conn: psycopg.Connection, device_id: str) -> None:
-    conn.execute(
-        "INSERT INTO device_status (device_id, online) VALUES (%s, true)"
-        " ON CONFLICT (device_id) DO UPDATE SET last_seen = now()",
-        (device_id,),
-    )
-
-
-def _set_status(conn: psycopg.Connection, device_id: str, status: codecs.Status) -> None:
-    conn.execute(
-        "INSERT INTO device_status (device_id, online, detail) VALUES (%s, %s, %s)"
-        " ON CONFLICT (device_id) DO UPDATE SET online = EXCLUDED.online, detail = EXCLUDED.detail,"
-        " last_seen = now(),"
-        " since = CASE WHEN device_status.online = EXCLUDED.online THEN device_status.since"
-        "              ELSE now() END",
-        (device_id, status.online, status.detail),
-    )
-
-
-def _store_dead_letter(
-    conn: psycopg.Connection,
-    topic: str,
-    payload: bytes,
-    code: str,
-    reason: str,
-    keep_bytes: int,
-    device_id: str | None,
-) -> None:
-    conn.execute(
-        "INSERT INTO dead_letters (topic, reason_code, reason, device_id, payload, payload_size)"
-        " VALUES (%s, %s, %s, %s, %s, %s)",
-        (topic[:512], code, reason, device_id, payload[:keep_bytes], len(payload)),
-    )
 
 
 def run_ingest(settings: Settings) -> None:
