@@ -122,6 +122,32 @@ def administration_refusal(user: User, what: str) -> str | None:
     return f"only an operator or admin may manage {what}; you are a {user.role}"
 
 
+def readable_recipients(user: User) -> list[str] | None:
+    """Whose messages of the delivery log the user may read; None for everyone's.
+
+    Operators and admins read all; a person reads their own, and a property manager also
+    those sent to their community's channels. An application key reads none.
+    """
+    if user.role in ADMINISTERS:
+        return None
+    if user.person_id is None:
+        return []
+    own = [user.person_id]
+    if user.role == PersonRole.PROPERTY_MANAGER and user.area_id is not None:
+        own.append(f"community:{user.area_id}")
+    return own
+
+
+def assignee_refusal(person_id: str, role: str) -> str | None:
+    """Why a person may not be given a work order (their role cannot take it on), or None."""
+    if {Action.ACCEPT, Action.START, Action.RESOLVE} <= ROLE_ACTIONS.get(role, frozenset()):
+        return None
+    return (
+        f"{person_id} is a {role} and may not accept, start or resolve work orders;"
+        " hand it to a grid worker, a department contact, a property manager or an operator"
+    )
+
+
 def may_assign(user: User, assignee_area_id: str | None, assignee_community_id: str | None) -> bool:
     """Whether the user may hand an order to a person in that area (a manager: own community)."""
     if user.role in (PersonRole.OPERATOR, PersonRole.ADMIN):

@@ -13,7 +13,13 @@ from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_file
 
-from dispatch.api.context import MAX_PHOTO_BYTES, ApiError, api_context
+from dispatch.api.context import (
+    MAX_PHOTO_BYTES,
+    UNKNOWN_PATH_METHODS,
+    ApiError,
+    api_context,
+    unknown_path_error,
+)
 from dispatch.api.orders import scope_condition
 from dispatch.auth import (
     AUTHENTICATOR_KEY,
@@ -135,6 +141,13 @@ def services() -> Response:
 
 @bp.post("/requests.json")
 def create_request() -> tuple[Response, int]:
+    if request.mimetype == "application/json":
+        # Open311 clients post forms; a JSON body would otherwise read as "api_key missing".
+        raise ReportError(
+            415,
+            "send the report as a form (application/x-www-form-urlencoded, or"
+            " multipart/form-data with a photo), as Open311 GeoReport v2 does; this body is JSON",
+        )
     if (request.content_length or 0) > MAX_PHOTO_BYTES + 100_000:
         raise ReportError(
             413, f"the request is too large; a photo may have {MAX_PHOTO_BYTES} bytes at most"
@@ -191,12 +204,15 @@ def list_requests() -> Response:
     status = request.args.get("status")
     if status not in (None, "", "open", "closed"):
         raise ReportError(400, f"status {status!r} is neither open nor closed")
+    if status:
+        # In the query, not after it: the newest rows of the other status must not crowd
+        # the ones asked for out of the page.
+        negate = "" if status == "closed" else "NOT "
+        where.append(f"{negate}(w.state = ANY(%(closed_states)s))")
+        params["closed_states"] = sorted(_CLOSED_STATES)
     with api_context().pool.connection() as conn:
         rows = request_rows(conn, " AND ".join(where), params)
-    body = [_request_json(r) for r in rows]
-    if status:
-        body = [r for r in body if r["status"] == status]
-    return jsonify(body)
+    return jsonify([_request_json(r) for r in rows])
 
 
 def _one(request_id: int) -> dict[str, Any]:
@@ -227,3 +243,15 @@ def request_media(request_id: int) -> Response:
     if not row["photo_path"]:
         raise ReportError(404, f"service request {request_id} came without a photo")
     return send_file(row["photo_path"])
+
+
+@bp.route("/<path:rest>", methods=UNKNOWN_PATH_METHODS)
+def unknown_path(rest: str) -> tuple[Response, int]:
+    error, served = unknown_path_error(
+        "this server speaks GeoReport v2 in JSON: services.json, requests.json,"
+        " requests/{id}.json, requests/{id}/media"
+    )
+    response, status = _error(error.status, error.reason)
+    if served:
+        response.headers["Allow"] = ", ".join(served)
+    return response, status

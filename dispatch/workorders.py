@@ -178,6 +178,8 @@ def reassign(
     if conn.execute("SELECT 1 FROM people WHERE id = %s", (assignee_id,)).fetchone() is None:
         raise LookupError(f"person {assignee_id!r} does not exist")
     current = WorkOrderState(row["state"])
+    if current is WorkOrderState.CLOSED:
+        raise InvalidTransition(f"work order {order_id} is closed; nobody can be given it now")
     if current not in REASSIGNABLE:
         raise InvalidTransition(
             f"a work order that is {current} cannot be reassigned; reopen it first"

@@ -420,12 +420,17 @@ def test_bad_list_filters_are_explained(client: FlaskClient) -> None:
 
 
 def test_the_openapi_document_lists_every_route_of_the_api(app: Flask) -> None:
+    from openapi_spec_validator import validate
+
     document = app.test_client().get("/api/v1/openapi.json").json
     assert document["openapi"].startswith("3.")
+    validate(document)  # a document OpenAPI tools can read, not just any JSON
     listed = {(path, method.upper()) for path, ops in document["paths"].items() for method in ops}
     served = set()
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(("/api/v1/", "/open311/")) or rule.endpoint.endswith("openapi"):
+        if not rule.rule.startswith(("/api/v1/", "/open311/")) or rule.endpoint.endswith(
+            ("openapi", "unknown_path")
+        ):
             continue
         path = re.sub(r"<(?:int:)?(\w+)>", r"{\1}", rule.rule)
         path = path.replace("{request_id}", "{service_request_id}")
@@ -447,6 +452,12 @@ def test_the_api_is_served_on_the_dashboard_port(settings: Settings, demo: None)
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(url + "api/v1/work-orders", timeout=30)
         assert refused.value.code == 401
+        # A mistyped API path is the API's 404, not the dashboard's page.
+        request = urllib.request.Request(url + "api/v1/work-order", headers=as_(OPERATOR))
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(request, timeout=30)
+        assert missing.value.code == 404
+        assert "there is no GET /api/v1/work-order" in json.load(missing.value)["error"]
         with urllib.request.urlopen(url, timeout=30) as answer:  # the big screen still answers
             assert answer.status == 200
 

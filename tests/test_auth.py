@@ -92,3 +92,11 @@ def test_a_password_hash_checks_the_password_and_nothing_else() -> None:
 def test_tokens_are_kept_only_as_digests() -> None:
     assert token_digest("demo-op-01") == token_digest("demo-op-01")
     assert len(token_digest("demo-op-01")) == 64 and "demo" not in token_digest("demo-op-01")
+
+
+def test_only_roles_that_do_the_work_can_be_given_an_order() -> None:
+    from dispatch.auth import assignee_refusal
+
+    for role in ("grid_worker", "department", "property_manager", "operator", "admin"):
+        assert assignee_refusal("someone", role) is None, role
+    assert "a tester" in (assignee_refusal("tester-01", "tester") or "")

@@ -70,6 +70,8 @@ def test_a_residents_report_becomes_a_work_order_dispatched_to_the_worker_on_dut
 ) -> None:
     answer = report(client, conn, GRID_A1, media=(io.BytesIO(jpeg()), "van.jpg"))
     assert answer.status_code == 201, answer.json
+    documented = client.get("/api/v1/openapi.json").json["paths"]["/open311/v2/requests.json"]
+    assert "201" in documented["post"]["responses"]
     request_id = answer.json[0]["service_request_id"]
     order = conn.execute("SELECT * FROM work_orders WHERE id = %s", (int(request_id),)).fetchone()
     assert (order["source"], order["grid_id"], order["type"]) == (
@@ -300,3 +302,82 @@ def test_a_failure_midway_through_filing_leaves_no_order_event_request_or_photo(
     answer = report(client, conn, GRID_A1, media=(io.BytesIO(jpeg(48)), "late.jpg"))
     assert answer.status_code == 500
     assert counts(conn, photo_dir) == before
+
+
+def test_requests_filter_by_open_and_closed_as_their_orders_stand(
+    client: FlaskClient, conn: psycopg.Connection
+) -> None:
+    done, waiting = (report(client, conn, GRID_A1).json[0]["service_request_id"] for _ in "ab")
+    for step in ("accept", "start", "resolve"):
+        client.post(f"/api/v1/work-orders/{done}/{step}", headers=as_(WORKER_A1))
+
+    def listed(status: str) -> set[str]:
+        answer = client.get(f"/open311/v2/requests.json?api_key={TESTER_KEY}&status={status}")
+        assert answer.status_code == 200, answer.json
+        assert {r["status"] for r in answer.json} <= {status}
+        return {r["service_request_id"] for r in answer.json}
+
+    assert done in listed("closed") and waiting not in listed("closed")
+    assert waiting in listed("open") and done not in listed("open")
+    answer = client.get(f"/open311/v2/requests.json?api_key={TESTER_KEY}&status=done")
+    assert answer.status_code == 400 and "neither open nor closed" in answer.json[0]["description"]
+
+
+def test_the_open_filter_finds_an_old_open_report_behind_a_thousand_closed_ones(
+    client: FlaskClient, conn: psycopg.Connection
+) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.test_notifications import make_place
+
+    grid = make_place(conn).grid
+    start = datetime(2019, 6, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+    def insert(state: str, at: datetime) -> int:
+        order = conn.execute(
+            "INSERT INTO work_orders (source, grid_id, type, severity, title, state,"
+            " created_at, updated_at) VALUES ('resident', %s, 'other', 'minor', 'old', %s,"
+            " %s, %s) RETURNING id",
+            (grid, state, at, at),
+        ).fetchone()["id"]
+        conn.execute(
+            "INSERT INTO service_requests (work_order_id, service_code, description, lat,"
+            " lon, requested_at) VALUES (%s, 'other', 'old report', 0, 0, %s)",
+            (order, at),
+        )
+        return int(order)
+
+    still_open = str(insert("in_progress", start))
+    made = [int(still_open)]
+    made += [insert("closed", start + timedelta(seconds=i + 1)) for i in range(1000)]
+    conn.commit()
+    try:
+        answer = client.get(f"/open311/v2/requests.json?api_key={TESTER_KEY}&status=open")
+        assert still_open in {r["service_request_id"] for r in answer.json}
+    finally:
+        conn.execute("DELETE FROM service_requests WHERE work_order_id = ANY(%s)", (made,))
+        conn.execute("DELETE FROM work_orders WHERE id = ANY(%s)", (made,))
+        conn.commit()
+
+
+def test_a_grid_worker_logged_in_files_a_patrol_report_through_the_qr_form(
+    client: FlaskClient, conn: psycopg.Connection
+) -> None:
+    from dispatch.api.accounts import DEMO_PASSWORD
+
+    client.post("/login", data={"login": WORKER_A1, "password": DEMO_PASSWORD})
+    fields = hidden_fields(client.get(f"/report/{GRID_A1}").text)
+    answer = client.post(
+        "/open311/v2/requests.json",
+        data={**fields, "service_code": "facility_damage", "description": "护栏松动 loose railing"},
+    )
+    assert answer.status_code == 201, answer.json
+    order_id = int(answer.json[0]["service_request_id"])
+    row = conn.execute(
+        "SELECT w.source, e.actor FROM work_orders w JOIN work_order_events e"
+        " ON e.work_order_id = w.id AND e.from_state IS NULL WHERE w.id = %s",
+        (order_id,),
+    ).fetchone()
+    assert (row["source"], row["actor"]) == ("patrol", WORKER_A1)
+    client.post("/logout")

@@ -31,7 +31,7 @@ def mount_api(
 ) -> ApiContext:
     """Register the API's blueprints on `server`; `clock` gives aware datetimes (tests' own)."""
     from dispatch import open311
-    from dispatch.api import channels, login, report_form, tokens, workorders
+    from dispatch.api import channels, login, notifications, report_form, tokens, workorders
 
     if not settings.database_url:
         raise ValueError("the API needs a database: set GRIDWATCH_DATABASE_URL")
@@ -51,8 +51,11 @@ def mount_api(
     pool.open(wait=False)
     atexit.register(pool.close)
     context = ApiContext(pool, settings, clock, deadlines, routing)
+    # Reasons are often in Chinese: keep them readable in a raw answer (curl, logs), not \uXXXX.
+    server.json.ensure_ascii = False  # type: ignore[attr-defined]
     server.extensions[CONTEXT_KEY] = context
     server.extensions[AUTHENTICATOR_KEY] = Accounts(pool, clock)
-    for blueprint in (workorders.bp, channels.bp, tokens.bp, open311.bp, login.bp, report_form.bp):
+    blueprints = (workorders.bp, channels.bp, notifications.bp, tokens.bp, open311.bp)
+    for blueprint in (*blueprints, login.bp, report_form.bp):
         server.register_blueprint(blueprint)
     return context

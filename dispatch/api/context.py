@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 from flask import current_app, request
 from psycopg_pool import ConnectionPool
+from werkzeug.exceptions import HTTPException
 
 from dispatch.deadlines import DEFAULT_DEADLINES, DeadlineTable
 from dispatch.routing import DEFAULT_ROUTING, RoutingTable
@@ -118,3 +119,33 @@ def text_field(body: dict[str, Any], name: str, *, required: bool = False) -> st
     if value is not None and len(value) > 2000:
         raise ApiError(400, f"{name} has {len(value)} characters; at most 2000")
     return value
+
+
+# Endpoints that answer paths nothing else serves under /api/v1/ and /open311/v2/: without
+# them the dashboard's catch-all page route would answer a mistyped API path with 200 HTML.
+UNKNOWN_PATH_ENDPOINTS = frozenset({"api_v1.unknown_path", "open311.unknown_path"})
+UNKNOWN_PATH_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def methods_served(path: str) -> list[str]:
+    """The methods a real endpoint (not a catch-all) serves at `path`."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    served = []
+    for method in UNKNOWN_PATH_METHODS:
+        try:
+            endpoint, _args = adapter.match(path, method=method)
+        except HTTPException:  # not found, wrong method, or a redirect to another path
+            continue
+        if endpoint not in UNKNOWN_PATH_ENDPOINTS:
+            served.append(method)
+    return served
+
+
+def unknown_path_error(listing: str) -> tuple[ApiError, list[str]]:
+    """404 for a path nothing serves, 405 naming the methods for one served otherwise;
+    `listing` says where the endpoints are described. Also returns the methods served."""
+    served = methods_served(request.path)
+    asked = f"{request.method} {request.path}"
+    if served:
+        return ApiError(405, f"{asked} is not served: this path takes {', '.join(served)}"), served
+    return ApiError(404, f"there is no {asked}; {listing}"), served

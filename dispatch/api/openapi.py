@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from dispatch.api.openapi_paths import (
+    ERROR,
+    NOTIFICATION,
+    OPEN311_ERROR,
+    REPORT,
+    access_paths,
+    errors,
+    json_body,
+    notification_paths,
+    open311_paths,
+)
 from gridwatch.domain import WorkOrderState
 
-_ERROR = {
-    "type": "object",
-    "properties": {"error": {"type": "string", "description": "Why, in words"}},
-}
-_OPEN311_ERROR = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
-    },
-}
 _EVENT = {
     "type": "object",
     "properties": {
@@ -50,6 +50,17 @@ _ORDER = {
         "assignee_name": {"type": "string", "nullable": True},
         "escalation_level": {"type": "string"},
         "escalated": {"type": "boolean"},
+        "escalated_at": {"type": "string", "format": "date-time", "nullable": True},
+        "overdue": {
+            "type": "boolean",
+            "description": "Open, and the latest deadline that has passed was missed",
+        },
+        "overdue_since": {
+            "type": "string",
+            "format": "date-time",
+            "nullable": True,
+            "description": "The first deadline it missed",
+        },
         "accept_due": {"type": "string", "format": "date-time", "nullable": True},
         "resolve_due": {"type": "string", "format": "date-time", "nullable": True},
         "created_at": {"type": "string", "format": "date-time"},
@@ -58,6 +69,8 @@ _ORDER = {
         "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
     },
 }
+
+
 _NOTE_BODY = {
     "content": {
         "application/json": {
@@ -77,24 +90,6 @@ _NOTE_BODY = {
 _ORDER_ID = {"name": "order_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
-def _json(schema_ref: str, description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
-    }
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    words = {
-        400: "Malformed request (reason in `error`)",
-        401: "Not logged in, or the token is unknown or revoked",
-        403: "Your role may not do this (reason in `error`)",
-        404: "No such work order among those you may see",
-        409: "The state machine does not allow this step now (allowed next states named)",
-    }
-    return {str(code): _json("Error", words[code]) for code in codes}
-
-
 def _step(summary: str) -> dict[str, Any]:
     return {
         "post": {
@@ -103,8 +98,8 @@ def _step(summary: str) -> dict[str, Any]:
             "parameters": [_ORDER_ID],
             "requestBody": _NOTE_BODY,
             "responses": {
-                "200": _json("WorkOrder", "The work order after the step, with its events"),
-                **_errors(400, 401, 403, 404, 409),
+                "200": json_body("WorkOrder", "The work order after the step, with its events"),
+                **errors(400, 401, 403, 404, 409),
             },
         }
     }
@@ -144,10 +139,16 @@ def openapi_document() -> dict[str, Any]:
                         "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100},
                     },
                     {"name": "offset", "in": "query", "schema": {"type": "integer", "default": 0}},
+                    {
+                        "name": "overdue",
+                        "in": "query",
+                        "schema": {"type": "boolean"},
+                        "description": "true: only overdue orders; false: only the others",
+                    },
                 ],
                 "responses": {
                     "200": {"description": "{work_orders: [WorkOrder], limit, offset}"},
-                    **_errors(400, 401),
+                    **errors(400, 401),
                 },
             }
         },
@@ -156,7 +157,7 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "One work order with its audit trail",
                 "tags": ["work orders"],
                 "parameters": [_ORDER_ID],
-                "responses": {"200": _json("WorkOrder", "The work order"), **_errors(401, 404)},
+                "responses": {"200": json_body("WorkOrder", "The work order"), **errors(401, 404)},
             }
         },
         f"{order_path}/accept": _step("Accept (reported or dispatched → accepted)"),
@@ -187,8 +188,8 @@ def openapi_document() -> dict[str, Any]:
                     }
                 },
                 "responses": {
-                    "200": _json("WorkOrder", "The work order, now with the new assignee"),
-                    **_errors(400, 401, 403, 404, 409),
+                    "200": json_body("WorkOrder", "The work order, now with the new assignee"),
+                    **errors(400, 401, 403, 404, 409),
                 },
             }
         },
@@ -199,8 +200,8 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [_ORDER_ID],
                 "requestBody": _NOTE_BODY,
                 "responses": {
-                    "201": _json("WorkOrder", "The work order with the new event"),
-                    **_errors(400, 401, 403, 404),
+                    "201": json_body("WorkOrder", "The work order with the new event"),
+                    **errors(400, 401, 403, 404),
                 },
             }
         },
@@ -222,13 +223,14 @@ def openapi_document() -> dict[str, Any]:
                         "description": "JPEG or PNG",
                         "content": {"image/jpeg": {}, "image/png": {}},
                     },
-                    **_errors(401, 404),
+                    **errors(401, 404),
                 },
             }
         },
     }
-    paths.update(_access_paths())
-    paths.update(_open311_paths())
+    paths.update(access_paths())
+    paths.update(notification_paths())
+    paths.update(open311_paths())
     return {
         "openapi": "3.0.3",
         "info": {
@@ -245,180 +247,14 @@ def openapi_document() -> dict[str, Any]:
                 "open311_key": {"type": "apiKey", "in": "query", "name": "api_key"},
             },
             "schemas": {
-                "Error": _ERROR,
-                "Open311Error": _OPEN311_ERROR,
+                "Error": ERROR,
+                "Open311Error": OPEN311_ERROR,
                 "Event": _EVENT,
                 "WorkOrder": _ORDER,
+                "Notification": NOTIFICATION,
+                "Report": REPORT,
             },
         },
         "security": [{"bearer": []}, {"session": []}],
         "paths": paths,
-    }
-
-
-def _plain(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {}}}
-
-
-def _access_paths() -> dict[str, Any]:
-    """Notification channels (operators and admins) and API tokens (own, or anyone's)."""
-    channel_id = {
-        "name": "channel_id",
-        "in": "path",
-        "required": True,
-        "schema": {"type": "integer"},
-    }
-    token_id = {"name": "token_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-    channel_body = {
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["url"],
-                    "properties": {
-                        "url": {"type": "string", "description": "apprise URL or mqtt:<topic>"},
-                        "person_id": {"type": "string"},
-                        "community_id": {"type": "string"},
-                        "label": {"type": "string"},
-                    },
-                }
-            }
-        }
-    }
-    return {
-        "/api/v1/channels": {
-            "get": {
-                "summary": "Notification channels, secrets masked (operator, admin)",
-                "tags": ["notifications"],
-                "parameters": [
-                    {"name": "person", "in": "query", "schema": {"type": "string"}},
-                    {"name": "community", "in": "query", "schema": {"type": "string"}},
-                ],
-                "responses": {"200": _plain("{channels: [...]}"), **_errors(401, 403)},
-            },
-            "post": {
-                "summary": "Add a channel of one person or one community (operator, admin)",
-                "tags": ["notifications"],
-                "requestBody": channel_body,
-                "responses": {"201": _plain("The stored channel"), **_errors(400, 401, 403)},
-            },
-        },
-        "/api/v1/channels/{channel_id}": {
-            "delete": {
-                "summary": "Remove a stored channel (operator, admin)",
-                "tags": ["notifications"],
-                "parameters": [channel_id],
-                "responses": {
-                    "200": _plain("{removed: id}"),
-                    **_errors(401, 403),
-                    "404": _json("Error", "No stored channel with that id"),
-                },
-            }
-        },
-        "/api/v1/tokens": {
-            "get": {
-                "summary": "Your API tokens (operator, admin: anyone's, or ?person=)",
-                "tags": ["access"],
-                "parameters": [{"name": "person", "in": "query", "schema": {"type": "string"}}],
-                "responses": {"200": _plain("{tokens: [...]}"), **_errors(401, 403)},
-            }
-        },
-        "/api/v1/tokens/current": {
-            "delete": {
-                "summary": "Revoke the token this request is made with",
-                "tags": ["access"],
-                "responses": {"200": _plain("{id, revoked_at}"), **_errors(400, 401)},
-            }
-        },
-        "/api/v1/tokens/{token_id}": {
-            "delete": {
-                "summary": "Revoke one of your tokens (operator, admin: anyone's)",
-                "tags": ["access"],
-                "parameters": [token_id],
-                "responses": {
-                    "200": _plain("{id, revoked_at}"),
-                    **_errors(401),
-                    "404": _json("Error", "No such token among those you may revoke"),
-                },
-            }
-        },
-    }
-
-
-def _open311_paths() -> dict[str, Any]:
-    error = {
-        "description": "Open311 error list",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Open311Error"}}},
-    }
-    key_security = [{"open311_key": []}, {"bearer": []}, {"session": []}]
-    return {
-        "/open311/v2/services.json": {
-            "get": {
-                "summary": "What residents can report",
-                "tags": ["open311"],
-                "security": [],
-                "responses": {"200": {"description": "Service list"}},
-            }
-        },
-        "/open311/v2/requests.json": {
-            "get": {
-                "summary": "Reports you may see (an app key: the ones it filed)",
-                "tags": ["open311"],
-                "security": key_security,
-                "responses": {
-                    "200": {"description": "Service requests"},
-                    "400": error,
-                    "401": error,
-                },
-            },
-            "post": {
-                "summary": "File a report: api_key, service_code, lat+long or address_string,"
-                " description, optional media (file) or media_url",
-                "tags": ["open311"],
-                "security": key_security,
-                "responses": {
-                    "200": {"description": "[{service_request_id, service_notice}]"},
-                    "400": error,
-                    "401": error,
-                    "403": error,
-                    "413": error,
-                },
-            },
-        },
-        "/open311/v2/requests/{service_request_id}.json": {
-            "get": {
-                "summary": "One report",
-                "tags": ["open311"],
-                "security": key_security,
-                "parameters": [
-                    {
-                        "name": "service_request_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    }
-                ],
-                "responses": {
-                    "200": {"description": "[service request]"},
-                    "401": error,
-                    "404": error,
-                },
-            }
-        },
-        "/open311/v2/requests/{service_request_id}/media": {
-            "get": {
-                "summary": "The photo a report came with",
-                "tags": ["open311"],
-                "security": key_security,
-                "parameters": [
-                    {
-                        "name": "service_request_id",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "integer"},
-                    }
-                ],
-                "responses": {"200": {"description": "JPEG or PNG"}, "401": error, "404": error},
-            }
-        },
     }

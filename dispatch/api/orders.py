@@ -17,7 +17,8 @@ from gridwatch.site import PersonRole
 _ORDER_SELECT = """
 SELECT w.id, w.alert_id, w.source, w.grid_id, g.name AS grid_name, g.parent_id AS community_id,
        w.type, w.severity, w.title, w.state, w.assignee_id, p.name AS assignee_name,
-       w.escalation_level, w.escalated, w.accept_due, w.resolve_due,
+       w.escalation_level, w.escalated, w.escalated_at, w.overdue, w.overdue_since,
+       w.accept_due, w.resolve_due,
        w.created_at, w.updated_at, w.closed_at
 FROM work_orders w
 JOIN areas g ON g.id = w.grid_id
@@ -56,8 +57,9 @@ def list_orders(
     source: str | None,
     limit: int,
     offset: int,
+    overdue: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """The caller's visible orders, newest first, filtered by state, grid and source."""
+    """The caller's visible orders, newest first, filtered by state, grid, source, overdue."""
     condition, params = scope_condition(user)
     where = [condition]
     if states:
@@ -69,6 +71,9 @@ def list_orders(
     if source:
         where.append("w.source = %(source)s")
         params["source"] = source
+    if overdue is not None:
+        where.append("w.overdue = %(overdue)s")
+        params["overdue"] = overdue
     params.update(limit=limit, offset=offset)
     sql = (
         _ORDER_SELECT

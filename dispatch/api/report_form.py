@@ -73,17 +73,37 @@ textarea{{min-height:6rem}} button{{padding:.7rem;background:#c62828;color:#fff;
 <button type="submit">提交 Send</button></form>
 <div id="result" role="status"></div>
 <script>
+// One report per press of Send (a double tap must not file two), and always an answer:
+// the number, the server's reason, or that it could not be reached (the text is kept).
+let sending = false;
 document.getElementById("report").addEventListener("submit", async (event) => {{
   event.preventDefault();
+  if (sending) return;
+  sending = true;
+  const form = event.target, button = form.querySelector("button[type=submit]");
   const out = document.getElementById("result");
+  button.disabled = true;
   out.textContent = "提交中 Sending…";
-  const form = new FormData(event.target);
-  const answer = await fetch(event.target.action, {{method: "POST", body: form}});
-  const body = await answer.json();
-  out.textContent = answer.ok
-    ? "已提交，编号 " + body[0].service_request_id + " Sent, number " + body[0].service_request_id
-    : "未能提交 Not sent: " + body[0].description;
-  if (answer.ok) event.target.reset();
+  const later = "; 请稍后再试 please try again later";
+  try {{
+    const answer = await fetch(form.action, {{method: "POST", body: new FormData(form)}});
+    const body = await answer.json().catch(() => null);
+    if (answer.ok && body) {{
+      const number = body[0].service_request_id;
+      out.textContent = "已提交，编号 " + number + " Sent, number " + number;
+      form.reset();
+    }} else if (body && body[0] && body[0].description) {{
+      out.textContent = "未能提交 Not sent: " + body[0].description;
+    }} else {{
+      out.textContent = "未能提交 Not sent: 服务器出错 the server failed (HTTP "
+        + answer.status + ")" + later;
+    }}
+  }} catch (error) {{
+    out.textContent = "未能提交 Not sent: 连接不上服务器 the server cannot be reached" + later;
+  }} finally {{
+    sending = false;
+    button.disabled = false;
+  }}
 }});
 </script></body></html>"""
 

@@ -12,7 +12,14 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
-from dispatch.api.context import ApiError, api_context, body_fields, text_field
+from dispatch.api.context import (
+    UNKNOWN_PATH_METHODS,
+    ApiError,
+    api_context,
+    body_fields,
+    text_field,
+    unknown_path_error,
+)
 from dispatch.api.openapi import openapi_document
 from dispatch.api.orders import (
     MAX_PAGE,
@@ -24,13 +31,23 @@ from dispatch.api.orders import (
     scope_of,
 )
 from dispatch.assignment import tell_assignee
-from dispatch.auth import Action, User, current_user, login_required, may_assign, may_see, refusal
+from dispatch.auth import (
+    Action,
+    User,
+    assignee_refusal,
+    current_user,
+    login_required,
+    may_assign,
+    may_see,
+    refusal,
+)
 from dispatch.workorders import attach_photo, comment, reassign, transition
 from gridwatch.domain import InvalidTransition, WorkOrderState
 from gridwatch.site import PersonRole
 
 W = WorkOrderState
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+SOURCES = ("alert", "patrol", "resident")
 
 # step in the URL -> (permission, target state, states it may start from or None for "any
 # the state machine allows", whether a note is required)
@@ -111,6 +128,12 @@ def list_work_orders() -> Response:
         raise ApiError(400, "limit and offset must be whole numbers") from None
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise ApiError(400, f"limit must be 1..{MAX_PAGE} and offset 0 or more")
+    source = request.args.get("source") or None
+    if source is not None and source not in SOURCES:
+        raise ApiError(400, f"unknown source {source}; sources: {', '.join(SOURCES)}")
+    overdue = {None: None, "": None, "true": True, "false": False}.get(request.args.get("overdue"))
+    if overdue is None and request.args.get("overdue"):
+        raise ApiError(400, f"overdue must be true or false, not {request.args['overdue']!r}")
     ctx = api_context()
     with ctx.pool.connection() as conn:
         rows = list_orders(
@@ -118,7 +141,8 @@ def list_work_orders() -> Response:
             _user(),
             states=states,
             grid_id=request.args.get("grid") or None,
-            source=request.args.get("source") or None,
+            source=source,
+            overdue=overdue,
             limit=limit,
             offset=offset,
         )
@@ -179,6 +203,9 @@ def dispatch_work_order(order_id: int) -> Response:
         person = person_area(conn, assignee)
         if person is None:
             raise ApiError(400, f"person {assignee!r} does not exist")
+        unfit = assignee_refusal(assignee, person["role"])
+        if unfit:
+            raise ApiError(400, unfit)
         if not may_assign(user, person["area_id"], person["community_id"]):
             raise ApiError(
                 403,
@@ -218,3 +245,12 @@ def event_photo(order_id: int, event_id: int) -> Response:
     if row is None or row["photo_path"] is None:
         raise ApiError(404, f"event {event_id} of work order {order_id} has no photo")
     return send_file(row["photo_path"])
+
+
+@bp.route("/<path:rest>", methods=UNKNOWN_PATH_METHODS)
+def unknown_path(rest: str) -> tuple[Response, int]:
+    error, served = unknown_path_error("the endpoints are listed in /api/v1/openapi.json")
+    response = jsonify({"error": error.reason})
+    if served:
+        response.headers["Allow"] = ", ".join(served)
+    return response, error.status
