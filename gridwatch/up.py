@@ -2,7 +2,7 @@
 
 Configured services are used when they answer; otherwise a local broker and an embedded
 PostgreSQL are started under the data folder. Each part runs in its own process (two cores
-are better used that way); Ctrl-C stops them all, then the embedded services.
+are better used that way); Ctrl-C or SIGTERM stops them all, then the embedded services.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from contextlib import ExitStack
 
 from gridwatch import db
 from gridwatch.services import port_answers, start_embedded_database, start_local_broker
-from gridwatch.settings import Settings
+from gridwatch.settings import PROJECT_ROOT, Settings
 from gridwatch.site import load_site, store_site
 
 DASHBOARD_START_TIMEOUT_S = 60.0
+DEMO_SITE_DIR = PROJECT_ROOT / "site" / "demo"
 
 
 def _say(message: str) -> None:
@@ -34,8 +35,13 @@ def _child_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def run_everything(settings: Settings, *, simulators: bool = True) -> int:
+def run_everything(settings: Settings, *, simulators: bool = True, tester: bool = False) -> int:
+    """Start every part; with tester, the testers' simulator replaces the demo's devices."""
     started = time.monotonic()
+    # `kill` or a service manager stops us with SIGTERM: clean up as for Ctrl-C, since the
+    # children run in sessions of their own and would otherwise be left behind.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         if port_answers(settings.mqtt_host, settings.mqtt_port):
@@ -65,10 +71,23 @@ def run_everything(settings: Settings, *, simulators: bool = True) -> int:
         settings = settings.model_copy(update={"site_id": site.id})
         with db.connection(settings.database_url) as conn:
             counts = store_site(conn, site)
+            if settings.site_dir.resolve() == DEMO_SITE_DIR:
+                # Known logins and tokens (docs/API.md), only for the shipped demo site.
+                from dispatch.api.accounts import ensure_demo_logins
+
+                ensure_demo_logins(conn)
+                conn.commit()
         _say("site: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
 
-        parts = {"ingest": ["ingest"], "dispatch": ["dispatch"], "dashboard": ["dashboard"]}
-        if simulators:
+        parts = {
+            "ingest": ["ingest"],
+            "dispatch": ["dispatch"],
+            "dashboard": ["dashboard"],
+            "maintain": ["maintain"],
+        }
+        if tester:
+            parts["simulators"] = ["simulate", "serve"]
+        elif simulators:
             parts["simulators"] = ["simulate", "devices", "--max-fps", "2"]
         env = _child_env(settings)
         children: dict[str, subprocess.Popen[bytes]] = {}
@@ -86,11 +105,14 @@ def run_everything(settings: Settings, *, simulators: bool = True) -> int:
                 return 1
             time.sleep(0.2)
         _say(f"up in {time.monotonic() - started:.0f} s. Big screen: {url}")
+        _say(f"API: {url}api/v1/openapi.json, reports: {url}open311/v2/ (docs/API.md)")
         _say(
             f"running: {', '.join(children)}; MQTT at {settings.mqtt_host}:{settings.mqtt_port}"
             f", topics gw/v1/{settings.site_id}/#; evidence in {settings.evidence_dir()}"
         )
-        if simulators:
+        if tester:
+            _say(f"tester console: {url}tester (incidents and scenarios on request)")
+        elif simulators:
             _say(
                 "an e-bike and a falling object appear within two minutes; "
                 "simulated cars start parking in fire lanes at once: the first alert follows "
@@ -109,6 +131,10 @@ def run_everything(settings: Settings, *, simulators: bool = True) -> int:
         except KeyboardInterrupt:
             _say("stopping")
             return 0
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
 def _stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:

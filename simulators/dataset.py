@@ -20,7 +20,9 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +47,13 @@ def write_dataset(
     progress: Callable[[str], None] = lambda line: None,
     *,
     clip_format: str = "frames",
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Write `clips` clips for `detector` and their manifest into `out_dir`; a summary back.
 
     `clip_format` is "frames" (a folder of JPEG frames per clip) or "video" (one Motion-JPEG
     AVI per clip). `out_dir` must be empty or not exist yet, so no stale clip is left over.
+    `workers` processes film clips side by side; the bytes written do not depend on it.
     """
     if detector not in SCRIPTS:
         raise ValueError(f"unknown detector {detector!r} (known: {', '.join(SCRIPTS)})")
@@ -57,29 +61,23 @@ def write_dataset(
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {clip_format!r}")
     if clips < 1:
         raise ValueError(f"clips must be at least 1, got {clips}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ValueError(f"{out_dir} is not empty; give a new or empty folder for the dataset")
     (out_dir / "clips").mkdir(parents=True, exist_ok=True)
 
     lines, frames_total, started = [], 0, time.perf_counter()
-    for index, clip in enumerate(plan_dataset(detector, clips, seed)):
-        clip_started = time.perf_counter()
-        plan = clip.plan
-        frames = _frames(plan)
-        if clip_format == "video":
-            relative = f"clips/{clip.name}{VIDEO_SUFFIX}"
-            count = _write_video(out_dir / relative, frames, plan.fps, clip.jpeg_quality)
-        else:
-            relative = f"clips/{clip.name}"
-            count = _write_frames(out_dir / relative, frames, clip.jpeg_quality)
-        frames_total += count
-        lines.append(manifest_line(clip, relative))
-        progress(
-            f"[{index + 1}/{clips}] {relative}: {'positive' if plan.positive else 'negative'} "
-            f"({plan.scenario}), {count} frames at {plan.fps:g} fps, "
-            f"JPEG quality {clip.jpeg_quality}, {time.perf_counter() - clip_started:.1f} s"
-        )
+    jobs = [(out_dir, detector, clips, seed, index, clip_format) for index in range(clips)]
+    parallel = get_context("spawn").Pool(min(workers, clips)) if workers > 1 else None
+    with parallel or nullcontext():
+        # imap keeps the clips in order, so the manifest does not depend on `workers`.
+        filmed = parallel.imap(film_clip, jobs) if parallel else map(film_clip, jobs)
+        for index, (line, count, report) in enumerate(filmed):
+            frames_total += count
+            lines.append(line)
+            progress(f"[{index + 1}/{clips}] {report}")
     manifest = out_dir / "manifest.jsonl"
     manifest.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     return {
@@ -92,6 +90,27 @@ def write_dataset(
         "frames": frames_total,
         "seconds": round(time.perf_counter() - started, 1),
     }
+
+
+def film_clip(job: tuple[Path, str, int, int, int, str]) -> tuple[dict[str, Any], int, str]:
+    """Plan and film clip `index` of a dataset: its manifest line, frame count and a report."""
+    out_dir, detector, clips, seed, index, clip_format = job
+    clip_started = time.perf_counter()
+    clip = plan_clip(detector, clips, seed, index)
+    plan = clip.plan
+    frames = _frames(plan)
+    if clip_format == "video":
+        relative = f"clips/{clip.name}{VIDEO_SUFFIX}"
+        count = _write_video(out_dir / relative, frames, plan.fps, clip.jpeg_quality)
+    else:
+        relative = f"clips/{clip.name}"
+        count = _write_frames(out_dir / relative, frames, clip.jpeg_quality)
+    report = (
+        f"{relative}: {'positive' if plan.positive else 'negative'} "
+        f"({plan.scenario}), {count} frames at {plan.fps:g} fps, "
+        f"JPEG quality {clip.jpeg_quality}, {time.perf_counter() - clip_started:.1f} s"
+    )
+    return manifest_line(clip, relative), count, report
 
 
 @dataclass(frozen=True)
@@ -108,22 +127,30 @@ def plan_dataset(detector: str, clips: int, seed: int) -> Iterator[PlannedClip]:
     """The clips `write_dataset` films, in order: positives at even places, negatives at odd
     ones (so any prefix is balanced too). One at a time, as a scene holds megabytes of
     pictures; cheap: scenes are set up, nothing is rendered."""
+    for index in range(clips):
+        yield plan_clip(detector, clips, seed, index)
+
+
+def plan_clip(detector: str, clips: int, seed: int, index: int) -> PlannedClip:
+    """Clip `index` of a dataset of `clips` clips, without setting up the others."""
     script = SCRIPTS.get(detector)
     if script is None:
         raise ValueError(f"unknown detector {detector!r} (known: {', '.join(SCRIPTS)})")
-    for index, rng in enumerate(_clip_generators(seed, detector, clips)):
-        plan = script(rng, index % 2 == 0)
-        quality = int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1))
-        label = re.sub(r"[^a-z0-9]+", "_", plan.scenario.split(",")[0].lower()).strip("_")
-        yield PlannedClip(f"{detector}_{index:04d}_{label}", detector, plan, quality)
+    if not 0 <= index < clips:
+        raise ValueError(f"clip index {index} is outside 0..{clips - 1}")
+    rng = _clip_generator(seed, detector, index)
+    plan = script(rng, index % 2 == 0)
+    quality = int(rng.integers(JPEG_QUALITY[0], JPEG_QUALITY[1] + 1))
+    label = re.sub(r"[^a-z0-9]+", "_", plan.scenario.split(",")[0].lower()).strip("_")
+    return PlannedClip(f"{detector}_{index:04d}_{label}", detector, plan, quality)
 
 
-def _clip_generators(seed: int, detector: str, clips: int) -> list[np.random.Generator]:
-    """One generator per clip, independent of the others: clip k is the same clip whatever
-    the number of clips, and datasets for different detectors do not share scenes."""
+def _clip_generator(seed: int, detector: str, index: int) -> np.random.Generator:
+    """Clip `index`'s own generator, independent of the others: clip k is the same clip
+    whatever the number of clips, and datasets for different detectors do not share scenes.
+    (The k-th child of SeedSequence([seed, kind]), as `spawn` would give it.)"""
     kind = list(SCRIPTS).index(detector)
-    root = np.random.SeedSequence([seed, kind])
-    return [np.random.default_rng(child) for child in root.spawn(clips)]
+    return np.random.default_rng(np.random.SeedSequence([seed, kind], spawn_key=(index,)))
 
 
 def _frames(plan: ClipPlan) -> Iterator[np.ndarray]:

@@ -22,6 +22,10 @@ from simulators.scenes import charging_shed, elevator, facade, fire_lane
 FIRE_LANE_DWELL_S = 20.0  # far shorter than a real site's 120 s, so clips stay short
 FIRE_LANE_CLEAR_S = 5.0
 CLEAR_SCAN_STEP_S = 0.5
+MIN_DROP_FLOOR = 3
+# 4:3 cameras. The detectors work on frames downscaled to about 320 px wide, so larger
+# renders cost time without changing what they see; 480 px keeps JPEG blocks small.
+CAMERA_SIZES = [(640, 480), (480, 360)]
 
 
 class Scene(Protocol):
@@ -138,7 +142,7 @@ def _fire_lane_traffic(scene: fire_lane.FireLaneScene, rng: np.random.Generator,
 
 def elevator_clip(rng: np.random.Generator, positive: bool) -> ClipPlan:
     """Someone wheels an e-bike in; or people ride with bicycles, strollers, trolleys."""
-    width, height = _size(rng, [(640, 480), (800, 600), (480, 360)])
+    width, height = _size(rng, CAMERA_SIZES)
     scene = elevator.ElevatorScene(seed=_seed(rng), width=width, height=height)
     t = float(rng.uniform(1, 4))
     if positive:
@@ -185,7 +189,7 @@ def facade_view(rng: np.random.Generator, floors: int) -> tuple[list[dict[str, f
 def facade_clip(rng: np.random.Generator, positive: bool) -> ClipPlan:
     """Something falls from a floor; or birds, leaves, bags, people and lights move."""
     floor_lines, polygon = facade_view(rng, int(rng.integers(12, 33)))
-    width, height = _size(rng, [(640, 480), (800, 600), (480, 360)])
+    width, height = _size(rng, CAMERA_SIZES)
     fps = 10.0
     scene = facade.FacadeScene(
         floor_lines, polygon, seed=_seed(rng), width=width, height=height, fps_hint=fps
@@ -193,7 +197,10 @@ def facade_clip(rng: np.random.Generator, positive: bool) -> ClipPlan:
     floors = list(range(max(scene.geometry.first_floor, 2), scene.geometry.top_floor + 1))
     if positive:
         size = str(rng.choice(["small", "medium", "medium", "large"]))
-        scene.drop_object(float(rng.uniform(1.5, 5)), int(rng.choice(floors)), size=size)
+        # From the third floor up: a drop from lower falls too little to be told from someone
+        # moving on a balcony (see "Falling object" in docs/DETECTORS.md).
+        floor = int(rng.choice([f for f in floors if f >= MIN_DROP_FLOOR]))
+        scene.drop_object(float(rng.uniform(1.5, 5)), floor, size=size)
         [(start, gone, _)] = scene.falls()
         seconds = min(max(gone + float(rng.uniform(2, 4)), 10.0), 20.0)
         events, scenario = [(start, min(gone, seconds))], f"{size} object falls"
@@ -242,7 +249,7 @@ def _try(action: Callable[..., None], *args: Any) -> bool:
 
 def charging_shed_clip(rng: np.random.Generator, positive: bool) -> ClipPlan:
     """A fire (or smoke) at a charging place; or people in red, tail lights, sun, dusk."""
-    width, height = _size(rng, [(640, 480), (800, 600), (480, 360)])
+    width, height = _size(rng, CAMERA_SIZES)
     sockets = int(rng.integers(4, 9))
     scene = charging_shed.ChargingShedScene(
         seed=_seed(rng), sockets=sockets, width=width, height=height

@@ -13,7 +13,7 @@ from gridwatch.settings import Settings
 from gridwatch.site import load_site
 from simulators.clock import SceneClock
 from simulators.demo import Scene, demo_camera_scenes, demo_sensors
-from simulators.mqtt_devices import DeviceConnection, SensorGateway, SimDevice
+from simulators.mqtt_devices import DeviceConnection, SimDevice
 from simulators.scenes.fire_lane import encode_jpeg
 
 log = logging.getLogger(__name__)
@@ -74,9 +74,13 @@ def run_site_simulation(
         if command.get("command") == "power_off" and device.id in models:
             models[device.id].power_off(clock.scene_now())
 
-    # Alarms send no readings but are on site and online; the gateway announces them too.
-    alarms = [d for d in devices if d.kind == "sound_light_alarm"]
-    gateway = SensorGateway(settings, [d for d, _ in sensors] + alarms, on_command=obey)
+    # Every device logs in as itself (as the site's ACL requires), alarms and controllers
+    # too: they send no readings but are on site, online, and answer commands.
+    silent = [d for d in devices if d.kind in ("sound_light_alarm",)]
+    connections = {
+        device.id: DeviceConnection(settings, device, obey)
+        for device in [d for d, _ in sensors] + silent
+    }
     # Scene time starts once every device is connected, so no camera begins behind.
     clock = SceneClock(speed)
     log.info(
@@ -106,7 +110,7 @@ def run_site_simulation(
                 device, model = sensors[index]
                 values = model.reading(scene_t)
                 if values:
-                    gateway.publish(device, clock.epoch(scene_t), values)
+                    connections[device.id].publish_telemetry(clock.epoch(scene_t), values)
                     counts["readings"] += 1
                 heapq.heappush(due, (scene_t + SENSOR_PERIOD_S, 1, index))
             now = time.monotonic()
@@ -125,7 +129,8 @@ def run_site_simulation(
     finally:
         for feed in feeds:
             feed.connection.close()
-        gateway.close()
+        for connection in connections.values():
+            connection.close()
     return counts
 
 

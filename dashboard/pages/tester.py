@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 import paho.mqtt.client as paho
+import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard.pages import Page
@@ -96,21 +97,52 @@ class SimulatorLink:
         self.client.loop_stop()
 
 
-def _device_options(settings: Settings) -> list[dict[str, str]]:
+def _playable_devices(settings: Settings) -> list[Any]:
     try:
         site = load_site(settings.site_dir)
     except SiteError as err:
         log.warning("tester console: cannot list devices: %s", err)
         return []
-    return [
-        {"label": f"{device.name} ({device.id})", "value": f"{device.kind}|{device.id}"}
-        for device in site.devices
-        if str(device.kind) in PLAYABLE_KINDS
-    ]
+    return [device for device in site.devices if str(device.kind) in PLAYABLE_KINDS]
+
+
+def _device_map(devices: list[Any]) -> go.Figure:
+    """The devices where they stand, one colour per kind; a click picks one (no map tiles:
+    the console must work without a network)."""
+    figure = go.Figure()
+    for kind in PLAYABLE_KINDS:
+        mine = [d for d in devices if str(d.kind) == kind]
+        figure.add_trace(
+            go.Scatter(
+                x=[d.lon for d in mine],
+                y=[d.lat for d in mine],
+                mode="markers",
+                name=kind,
+                text=[f"{d.name} ({d.id})" for d in mine],
+                customdata=[f"{d.kind}|{d.id}" for d in mine],
+                hoverinfo="text",
+                marker={"size": 7},
+            )
+        )
+    figure.update_layout(
+        height=260,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        paper_bgcolor="#0f1a2b",
+        plot_bgcolor="#0f1a2b",
+        font={"color": "#c8d3e6", "size": 10},
+        xaxis={"visible": False},
+        yaxis={"visible": False, "scaleanchor": "x"},
+        legend={"orientation": "h", "y": -0.05},
+        clickmode="event",
+    )
+    return figure
 
 
 def layout(settings: Settings) -> html.Div:
     field = {"marginBottom": "0.6rem"}
+    number = {**field, "color": "#e6edf7"}
+    devices = _playable_devices(settings)
+    options = [{"label": f"{d.name} ({d.id})", "value": f"{d.kind}|{d.id}"} for d in devices]
     return html.Div(
         className="tester",
         style={
@@ -130,10 +162,15 @@ def layout(settings: Settings) -> html.Div:
                 style=PANEL,
                 children=[
                     html.H2("注入事件 Inject an incident", style={"marginTop": 0}),
-                    html.Label("设备 Device"),
+                    html.Label("设备 Device (list, or click one on the map)"),
+                    dcc.Graph(
+                        id="tester-map",
+                        figure=_device_map(devices),
+                        config={"displayModeBar": False},
+                    ),
                     dcc.Dropdown(
                         id="tester-device",
-                        options=_device_options(settings),  # type: ignore[arg-type]
+                        options=options,  # type: ignore[arg-type]
                         placeholder="选择设备 pick a device",
                         style={**field, "color": "#111"},
                     ),
@@ -141,10 +178,10 @@ def layout(settings: Settings) -> html.Div:
                     dcc.Dropdown(id="tester-incident", style={**field, "color": "#111"}),
                     html.Label("楼层 Floor (drop an object)"),
                     dcc.Input(
-                        id="tester-floor", type="number", min=1, max=60, value=8, style=field
+                        id="tester-floor", type="number", min=1, max=60, value=8, style=number
                     ),
                     html.Label("离线秒数 Offline for (scene s)"),
-                    dcc.Input(id="tester-offline-s", type="number", min=1, value=30, style=field),
+                    dcc.Input(id="tester-offline-s", type="number", min=1, value=30, style=number),
                     html.Button("注入 Inject", id="tester-inject", n_clicks=0),
                     html.Div(id="tester-sent", style={"marginTop": "0.5rem", "opacity": 0.8}),
                     html.H2("场景 Scenarios"),
@@ -217,6 +254,15 @@ def register_callbacks(app: Dash, queries: DashboardQueries, settings: Settings)
             if found is None:
                 found = app.server.extensions["gridwatch_simulator_link"] = SimulatorLink(settings)
             return found  # type: ignore[no-any-return]
+
+    @app.callback(
+        Output("tester-device", "value"),
+        Input("tester-map", "clickData"),
+        prevent_initial_call=True,
+    )
+    def picked_on_map(click: dict[str, Any] | None) -> Any:
+        points = (click or {}).get("points") or []
+        return points[0].get("customdata") if points else no_update
 
     @app.callback(Output("tester-incident", "options"), Input("tester-device", "value"))
     def incidents_for(device: str | None) -> list[dict[str, str]]:
