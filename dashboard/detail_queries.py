@@ -30,6 +30,28 @@ class SensorSeries:
 
 
 @dataclass(frozen=True)
+class EvidenceItem:
+    """One evidence file of an alert (snapshot or clip) with the SHA-256 it was stored with."""
+
+    kind: str  # 'snapshot' or 'clip'
+    path: str  # relative to the evidence root
+    sha256: str
+    media_type: str
+    size_bytes: int
+    frames: int
+    frame_ts_first: float | None
+    frame_ts_last: float | None
+    created_at: datetime
+
+    @property
+    def seconds(self) -> float | None:
+        """How much scene time a clip covers (None for a snapshot or unknown)."""
+        if self.frame_ts_first is None or self.frame_ts_last is None:
+            return None
+        return max(0.0, self.frame_ts_last - self.frame_ts_first)
+
+
+@dataclass(frozen=True)
 class AlertDetail:
     id: int
     type: str
@@ -51,6 +73,12 @@ class AlertDetail:
     assignee: str | None = None
     timeline: list[TimelineStep] = field(default_factory=list)
     sensors: list[SensorSeries] = field(default_factory=list)
+    evidence: list[EvidenceItem] = field(default_factory=list)
+
+    @property
+    def clips(self) -> list[EvidenceItem]:
+        """The alert's clips, newest first."""
+        return [e for e in reversed(self.evidence) if e.kind == "clip"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +104,12 @@ JOIN devices d ON d.id = a.device_id
 LEFT JOIN work_orders w ON w.alert_id = a.id
 LEFT JOIN people p ON p.id = w.assignee_id
 WHERE a.id = %(id)s
+"""
+
+_EVIDENCE_SQL = """
+SELECT kind, path, sha256, media_type, size_bytes, frames, frame_ts_first, frame_ts_last,
+       created_at
+FROM evidence WHERE alert_id = %(id)s ORDER BY created_at, id
 """
 
 _TIMELINE_SQL = """
@@ -163,7 +197,8 @@ def alert_detail(conn: psycopg.Connection, alert_id: int) -> AlertDetail | None:
     sensors = []
     if row["device_kind"] in ("shed_camera", "charging_socket", "smoke_detector"):
         sensors = shed_sensor_series(conn, row["device_id"], row["first_seen"])
-    return AlertDetail(**row, timeline=timeline, sensors=sensors)
+    evidence = [EvidenceItem(**r) for r in conn.execute(_EVIDENCE_SQL, {"id": alert_id})]
+    return AlertDetail(**row, timeline=timeline, sensors=sensors, evidence=evidence)
 
 
 def grid_detail(conn: psycopg.Connection, grid_id: str, timezone: str) -> GridDetail | None:

@@ -54,6 +54,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "acknowledge": ("确认告警", "Acknowledge"),
     "acknowledged_by_screen": ("大屏确认", "acknowledged on the big screen"),
     "no_snapshot": ("无抓拍", "No snapshot"),
+    "evidence_files": ("证据文件 (SHA-256)", "Evidence files (SHA-256)"),
+    "frames": ("帧", "frames"),
     "trajectory": ("抛物轨迹", "Trajectory"),
     "floor": ("估计楼层", "Estimated floor"),
     "sensor_curves": ("充电棚传感器 (±10分钟)", "Shed sensors (±10 min)"),

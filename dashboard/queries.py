@@ -7,9 +7,10 @@ dataclasses and never see a connection.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import dict_row
@@ -27,31 +28,17 @@ from dashboard.board_queries import (
 from dashboard.changes import ChangeWatcher
 from dashboard.detail_queries import AlertDetail, GridDetail, alert_detail, grid_detail
 from dashboard.figures_queries import DayFigures, day_figures
-from gridwatch.domain import SEVERITY_RANK, Severity, WorkOrderState
+from dashboard.map_queries import MapLayout, MapLayoutCache, MapState, read_state
+from dashboard.shared_reads import SharedReads
+from gridwatch.domain import Severity, WorkOrderState
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-# Severities from least to worst: array_position() over this list is the severity's rank,
-# so SQL can take max() of it and the ranking has one source (gridwatch.domain).
-SEVERITY_ORDER: list[str] = [s.value for s in sorted(SEVERITY_RANK, key=SEVERITY_RANK.get)]
-_SEVERITY_BY_POSITION = {i + 1: Severity(s) for i, s in enumerate(SEVERITY_ORDER)}
+# How long an answer is shared between the browsers on the wall (well under the refresh).
+SHARED_MAX_AGE_S = 1.0
 
 OPEN_WORK_STATES_NOT_YET_RESOLVED = ("reported", "accepted", "dispatched", "in_progress")
-
-
-@dataclass(frozen=True)
-class GridState:
-    """A grid polygon with the worst severity among its open (not cleared) alerts."""
-
-    id: str
-    name: str
-    geometry: dict[str, Any] | None
-    center_lat: float | None
-    center_lon: float | None
-    open_alerts: int
-    worst_severity: Severity | None
-    community_id: str | None = None
-    community_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,22 +58,6 @@ class AlertRow:
     device_id: str
     device_name: str
     snapshot_path: str | None
-
-
-@dataclass(frozen=True)
-class AlertMarker:
-    """A device on the map: its kind, whether it is online, and its open alerts if any."""
-
-    device_id: str
-    device_name: str
-    grid_name: str
-    lat: float
-    lon: float
-    open_alerts: int
-    worst_severity: Severity | None
-    kind: str = ""
-    online: bool | None = None  # None: never reported a status
-    unacknowledged: int = 0  # open alerts nobody has acknowledged yet: highlighted
 
 
 @dataclass(frozen=True)
@@ -110,51 +81,25 @@ class WorkOrderCounts:
 
 
 @dataclass(frozen=True)
+class MapSnapshot:
+    """The map's layout (kept between refreshes) with the state read in this snapshot."""
+
+    layout: MapLayout
+    state: MapState
+
+
+@dataclass(frozen=True)
 class BigScreenData:
     """Everything the big screen shows, read in one consistent snapshot."""
 
     read_at: datetime
-    grids: list[GridState]
-    markers: list[AlertMarker]
+    map: MapSnapshot
     alerts: list[AlertRow]
     open_alerts: dict[Severity, int]
     work_orders: WorkOrderCounts
     devices: DeviceCounts
     figures: DayFigures | None = None
 
-
-_GRIDS_SQL = """
-SELECT g.id, g.name, g.geometry, g.center_lat, g.center_lon,
-       c.id AS community_id, c.name AS community_name,
-       count(a.id) AS open_alerts,
-       max(array_position(%(severity_order)s::text[], a.severity)) AS worst_position
-FROM areas g
-LEFT JOIN areas c ON c.id = g.parent_id
-LEFT JOIN alerts a ON a.grid_id = g.id AND a.state <> 'cleared'
-WHERE g.level = 'grid'
-GROUP BY g.id, c.id
-ORDER BY g.id
-"""
-
-# Every placed device, with its status and its open alerts (the partial unique index keeps
-# open alerts few, so the aggregate is over a small set even with years of history).
-_MARKERS_SQL = """
-WITH open_alerts AS (
-    SELECT device_id, count(*) AS n,
-           count(*) FILTER (WHERE state = 'active') AS unacknowledged,
-           max(array_position(%(severity_order)s::text[], severity)) AS worst_position
-    FROM alerts WHERE state <> 'cleared' GROUP BY device_id
-)
-SELECT d.id AS device_id, d.name AS device_name, g.name AS grid_name, d.lat, d.lon, d.kind,
-       s.online, coalesce(o.n, 0) AS open_alerts,
-       coalesce(o.unacknowledged, 0) AS unacknowledged, o.worst_position
-FROM devices d
-JOIN areas g ON g.id = d.grid_id
-LEFT JOIN device_status s ON s.device_id = d.id
-LEFT JOIN open_alerts o ON o.device_id = d.id
-WHERE d.lat IS NOT NULL AND d.lon IS NOT NULL
-ORDER BY d.id
-"""
 
 # Open alerts first (a burst of cleared ones must not push them off the list), then newest.
 _LATEST_ALERTS_SQL = """
@@ -200,47 +145,6 @@ LEFT JOIN device_status s ON s.device_id = d.id
 """
 
 
-def _severity_at(position: int | None) -> Severity | None:
-    return _SEVERITY_BY_POSITION.get(position) if position is not None else None
-
-
-def _grids(conn: psycopg.Connection) -> list[GridState]:
-    rows = conn.execute(_GRIDS_SQL, {"severity_order": SEVERITY_ORDER}).fetchall()
-    return [
-        GridState(
-            id=r["id"],
-            name=r["name"],
-            geometry=r["geometry"],
-            center_lat=r["center_lat"],
-            center_lon=r["center_lon"],
-            open_alerts=r["open_alerts"],
-            worst_severity=_severity_at(r["worst_position"]),
-            community_id=r["community_id"],
-            community_name=r["community_name"],
-        )
-        for r in rows
-    ]
-
-
-def _markers(conn: psycopg.Connection) -> list[AlertMarker]:
-    rows = conn.execute(_MARKERS_SQL, {"severity_order": SEVERITY_ORDER}).fetchall()
-    return [
-        AlertMarker(
-            device_id=r["device_id"],
-            device_name=r["device_name"],
-            grid_name=r["grid_name"],
-            lat=r["lat"],
-            lon=r["lon"],
-            open_alerts=r["open_alerts"],
-            worst_severity=_severity_at(r["worst_position"]),
-            kind=r["kind"],
-            online=r["online"],
-            unacknowledged=r["unacknowledged"],
-        )
-        for r in rows
-    ]
-
-
 def _latest_alerts(conn: psycopg.Connection, limit: int) -> list[AlertRow]:
     rows = conn.execute(_LATEST_ALERTS_SQL, {"limit": limit}).fetchall()
     # The union holds up to `limit` open and `limit` cleared ones: open first, newest first.
@@ -278,10 +182,13 @@ class DashboardQueries:
         pool: ConnectionPool,
         timezone: str = "Asia/Shanghai",
         watcher: ChangeWatcher | None = None,
+        shared_max_age_s: float = 0.0,
     ) -> None:
         self._pool = pool
         self.timezone = timezone  # the site's: "today" and duty rosters are local time
         self._watcher = watcher
+        self._layouts = MapLayoutCache()
+        self._shared = SharedReads(shared_max_age_s, self.change_version)
 
     def change_version(self) -> int:
         """A number that grows whenever an alert changes (0 when nothing is listening)."""
@@ -312,20 +219,24 @@ class DashboardQueries:
         )
         pool.open(wait=False)
         watcher = ChangeWatcher(database_url).start() if watch_changes else None
-        return cls(pool, timezone, watcher)
+        # Browsers share recent answers only where a change of alert is heard at once;
+        # without the listener a shared answer could hide a new alert for max_age.
+        shared_s = SHARED_MAX_AGE_S if watcher else 0.0
+        return cls(pool, timezone, watcher, shared_s)
 
     def close(self) -> None:
         if self._watcher:
             self._watcher.stop()
         self._pool.close()
 
-    def grids(self) -> list[GridState]:
+    def map_layout(self) -> MapLayout:
+        """Grids and device positions, read again only when the site has changed."""
         with self._pool.connection() as conn:
-            return _grids(conn)
+            return self._layouts.get(conn)
 
-    def alert_markers(self) -> list[AlertMarker]:
+    def map_snapshot(self) -> MapSnapshot:
         with self._pool.connection() as conn:
-            return _markers(conn)
+            return MapSnapshot(self._layouts.get(conn), read_state(conn))
 
     def latest_alerts(self, limit: int = 30) -> list[AlertRow]:
         """Newest alerts first, whatever their state."""
@@ -346,13 +257,15 @@ class DashboardQueries:
 
     def big_screen(self, alert_limit: int = 30) -> BigScreenData:
         """All big-screen figures from one read-only snapshot, so tiles, map and list agree."""
+        return self._shared.get(("big_screen", alert_limit), lambda: self._big_screen(alert_limit))
+
+    def _big_screen(self, alert_limit: int) -> BigScreenData:
         with self._pool.connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             read_at = conn.execute("SELECT now() AS t").fetchone()["t"]  # type: ignore[index]
             return BigScreenData(
                 read_at=read_at,
-                grids=_grids(conn),
-                markers=_markers(conn),
+                map=MapSnapshot(self._layouts.get(conn), read_state(conn)),
                 alerts=_latest_alerts(conn, alert_limit),
                 open_alerts=_open_alert_counts(conn),
                 work_orders=_work_order_counts(conn),
@@ -360,19 +273,31 @@ class DashboardQueries:
                 figures=day_figures(conn, self.timezone),
             )
 
+    def _read(self, key: tuple[Any, ...], read: Callable[[psycopg.Connection], T]) -> T:
+        """read(conn) through the pool, shared with the other browsers (see SharedReads)."""
+
+        def through_pool() -> T:
+            with self._pool.connection() as conn:
+                return read(conn)
+
+        return self._shared.get(key, through_pool)
+
     def dispatch_board(self, limit: int = 40) -> list[BoardOrder]:
-        with self._pool.connection() as conn:
-            return dispatch_board(conn, limit)
+        return self._read(("board", limit), lambda conn: dispatch_board(conn, limit))
 
     def grid_events(
         self, grid_id: str | None = None, community_id: str | None = None, limit: int = 30
     ) -> list[GridEvent]:
-        with self._pool.connection() as conn:
-            return grid_events(conn, grid_id, community_id, limit)
+        return self._read(
+            ("events", grid_id, community_id, limit),
+            lambda conn: grid_events(conn, grid_id, community_id, limit),
+        )
 
     def camera_frames(self, cameras: list[str] | None = None, count: int = 6) -> list[CameraFrame]:
-        with self._pool.connection() as conn:
-            return camera_frames(conn, cameras, count)
+        return self._read(
+            ("cameras", tuple(cameras or ()), count),
+            lambda conn: camera_frames(conn, cameras, count),
+        )
 
     def alert_detail(self, alert_id: int) -> AlertDetail | None:
         with self._pool.connection() as conn:
@@ -383,8 +308,7 @@ class DashboardQueries:
             return grid_detail(conn, grid_id, self.timezone)
 
     def day_figures(self) -> DayFigures:
-        with self._pool.connection() as conn:
-            return day_figures(conn, self.timezone)
+        return self._read(("day_figures",), lambda conn: day_figures(conn, self.timezone))
 
     def acknowledge(self, alert_id: int, actor: str, note: str) -> bool:
         """Acknowledge an active alert (the screen's one write); False if it was not active."""

@@ -6,7 +6,9 @@ the assertions look at those rows (or at how the figures moved), never at whole 
 
 from __future__ import annotations
 
+import copy
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,20 +16,18 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from dash import no_update
+from dash import Patch, no_update
 
 from dashboard.app import create_app
 from dashboard.components.alert_list import alert_item, alert_items
-from dashboard.components.grid_map import (
-    MAP_STYLE_ASSET,
-    fit_view,
-    grid_bounds,
-    grid_map_figure,
-)
+from dashboard.components.grid_map import MAP_STYLE_ASSET, grid_map_figure, map_patch
+from dashboard.components.map_view import fit_view, grid_bounds
 from dashboard.components.tiles import key_figures
 from dashboard.labels import format_age
+from dashboard.map_queries import MapDevice, MapGrid, MapLayout, MapState, OpenAlerts
 from dashboard.pages.bigscreen import refresh_screen
-from dashboard.queries import AlertRow, DashboardQueries, DeviceCounts, GridState, WorkOrderCounts
+from dashboard.queries import AlertRow, DashboardQueries, DeviceCounts, WorkOrderCounts
+from gridwatch import db
 from gridwatch.domain import Severity, WorkOrderState
 from gridwatch.settings import Settings
 
@@ -142,20 +142,48 @@ def test_a_grid_is_coloured_by_its_worst_open_alert(
     insert_alert(conn, site.device(0, 1), "smoke", "critical", state="cleared")
     insert_alert(conn, site.device(1, 0), "smoke", "critical", state="cleared")
 
-    grids = {g.id: g for g in queries.grids()}
+    snapshot = queries.map_snapshot()
+    grids = {g.id: g for g in snapshot.layout.grids}
+    state = snapshot.state.grids
 
-    assert grids[site.grids[0]].worst_severity is Severity.MAJOR
-    assert grids[site.grids[0]].open_alerts == 2
+    assert state[site.grids[0]].worst is Severity.MAJOR
+    assert state[site.grids[0]].count == 2
+    assert state[site.grids[0]].unacknowledged == 1
     assert grids[site.grids[0]].geometry == _square(120.10, 30.20)
-    assert grids[site.grids[1]].worst_severity is None, "a cleared alert must not colour a grid"
-    assert grids[site.grids[1]].open_alerts == 0
-    assert grids[site.grids[2]].worst_severity is None
+    assert site.grids[1] not in state, "a cleared alert must not colour a grid"
+    assert site.grids[2] not in state
 
 
 def test_only_grids_are_on_the_map_not_their_parents(site: Site, queries: DashboardQueries) -> None:
-    ids = {g.id for g in queries.grids()}
+    ids = {g.id for g in queries.map_layout().grids}
     assert set(site.grids) <= ids
     assert not {f"{site.prefix}d", f"{site.prefix}s", f"{site.prefix}c"} & ids
+
+
+def test_the_map_layout_is_read_again_only_when_the_site_changes(
+    conn: psycopg.Connection, site: Site, queries: DashboardQueries
+) -> None:
+    before = queries.map_layout()
+    device, grid = site.device(0, 0)
+    # Status and heartbeat writes are the busy ones; they must not invalidate the layout.
+    conn.execute(
+        "INSERT INTO device_status (device_id, online) VALUES (%s, false)"
+        " ON CONFLICT (device_id) DO UPDATE SET online = false, last_seen = now()",
+        (device,),
+    )
+    conn.commit()
+    assert queries.map_layout() is before
+    assert device in queries.map_snapshot().state.offline
+
+    conn.execute("UPDATE devices SET lat = lat + 0.001 WHERE id = %s", (device,))
+    conn.commit()
+    moved = queries.map_layout()
+    assert moved is not before and moved.version > before.version
+    old_lat = next(d.lat for d in before.devices if d.id == device)
+    assert next(d.lat for d in moved.devices if d.id == device) == pytest.approx(old_lat + 0.001)
+
+    added = insert_site(conn, f"tdash-{uuid.uuid4().hex[:6]}-")
+    assert set(added.grids) <= {g.id for g in queries.map_layout().grids}
 
 
 def test_cleared_alerts_are_not_counted_as_open(
@@ -281,9 +309,11 @@ def test_big_screen_snapshot_has_the_map_markers_and_the_list(
 
     data = queries.big_screen(alert_limit=30)
 
-    assert set(site.grids) <= {g.id for g in data.grids}
-    marker = next(m for m in data.markers if m.device_id == site.device(2, 1)[0])
+    assert set(site.grids) <= {g.id for g in data.map.layout.grids}
+    markers = data.map.state.alert_markers(data.map.layout)
+    marker = next(m for m in markers if m.device_id == site.device(2, 1)[0])
     assert marker.worst_severity is Severity.MAJOR and marker.grid_name == "测试第3网格"
+    assert marker.unacknowledged == 1
     assert alert_id in {a.id for a in data.alerts}
     assert data.open_alerts[Severity.MAJOR] >= 1
     assert abs(data.read_at - datetime.now(UTC)) < timedelta(minutes=1)
@@ -292,23 +322,63 @@ def test_big_screen_snapshot_has_the_map_markers_and_the_list(
 # ---- refresh, with the database there and not ----------------------------------------------
 
 
-def test_a_refresh_resends_the_map_only_when_it_changed(
+def apply_patch(figure: dict, patch: Patch) -> dict:
+    """What the browser holds after applying patch to figure (assignments only)."""
+    result = copy.deepcopy(figure)
+    for step in patch.to_plotly_json()["operations"]:
+        assert step["operation"] == "Assign", step
+        *path, last = step["location"]
+        holder = result
+        for key in path:
+            holder = holder[key]
+        holder[last] = step["params"]["value"]
+    return result
+
+
+def _trace(figure: dict, name: str) -> dict:
+    return next(t for t in figure["data"] if t["name"] == name)
+
+
+def test_a_refresh_sends_the_whole_map_once_then_only_what_changed(
     conn: psycopg.Connection, site: Site, queries: DashboardQueries
 ) -> None:
     first = refresh_screen(queries, None, None, [1200, 700], "/assets/style.json")
-    assert first.figure is not no_update
-    assert first.figure.layout.map.style == "/assets/style.json"
+    assert isinstance(first.figure, dict)
+    assert first.figure["layout"]["map"]["style"] == "/assets/style.json"
+    assert set(site.grids) <= set(first.figure["data"][0]["locations"])
     assert first.status_class == "status-ok"
 
     unchanged = refresh_screen(queries, first.signature, first.last_read, [1200, 700])
     assert unchanged.figure is no_update
-    assert unchanged.alerts and unchanged.tiles
+    assert unchanged.alerts and unchanged.tiles, "a browser that says nothing gets the lists"
+    held = refresh_screen(
+        queries, first.signature, first.last_read, [1200, 700], shown_panels=first.shown_panels
+    )
+    assert held.alerts is no_update and held.tiles is no_update, "unchanged lists stay put"
 
-    insert_alert(conn, site.device(1), "smoke", "critical")
-    changed = refresh_screen(queries, first.signature, first.last_read, [1200, 700])
-    assert changed.figure is not no_update
+    device, grid = site.device(1)
+    insert_alert(conn, (device, grid), "smoke", "critical")
+    changed = refresh_screen(
+        queries, first.signature, first.last_read, [1200, 700], shown_panels=first.shown_panels
+    )
+    assert isinstance(changed.figure, Patch), "new alerts travel as a patch, not a new map"
+    assert changed.alerts is not no_update and changed.tiles is not no_update
+    # Applied to what the browser holds, the patch colours the grid and marks the device.
+    shown = apply_patch(first.figure, changed.figure)
+    grids = shown["data"][0]
+    assert grids["z"][grids["locations"].index(grid)] == Severity.CRITICAL.rank
+    alerting = _trace(shown, "alert-devices")["customdata"]
+    assert any(row[1] == "测试第2网格" and row[2] == 1 for row in alerting)
+    assert _trace(shown, "new-alerts")["lat"], "an unacknowledged alert is ringed"
+
     resized = refresh_screen(queries, changed.signature, changed.last_read, [900, 500])
-    assert resized.figure is not no_update
+    assert isinstance(resized.figure, Patch)
+    view = apply_patch(shown, resized.figure)["layout"]
+    assert view["map"]["zoom"] < shown["layout"]["map"]["zoom"], "a smaller panel zooms out"
+
+    insert_site(conn, f"tdash-{uuid.uuid4().hex[:6]}-")
+    edited = refresh_screen(queries, resized.signature, resized.last_read, [900, 500])
+    assert isinstance(edited.figure, dict), "an edited site redraws the whole map"
 
 
 def test_when_the_database_is_unreachable_the_screen_keeps_its_figures_and_says_so() -> None:
@@ -343,35 +413,59 @@ def test_age_reads_at_a_glance(seconds: int, text: str) -> None:
     assert format_age(NOW - timedelta(seconds=seconds), NOW) == text
 
 
-def _grid(grid_id: str, severity: Severity | None, geometry: dict | None = None) -> GridState:
-    return GridState(
-        id=grid_id,
-        name=f"name {grid_id}",
-        geometry=geometry,
-        center_lat=30.0,
-        center_lon=120.0,
-        open_alerts=1 if severity else 0,
-        worst_severity=severity,
+def _layout(*grids: tuple[str, dict | None]) -> MapLayout:
+    placed = tuple(MapGrid(g, f"name {g}", geometry, 30.0, 120.0) for g, geometry in grids)
+    devices = (
+        MapDevice("cam-1", "camera 1", "name a", "fire_lane_camera", 30.001, 120.001),
+        MapDevice("cam-2", "camera 2", "name b", "fire_lane_camera", 30.002, 120.005),
+        MapDevice("smk-1", "smoke 1", "name b", "smoke_detector", 30.002, 120.006),
     )
+    return MapLayout(1, placed, devices, grid_bounds(placed))
 
 
 def test_map_lists_every_grid_and_colours_by_severity_rank() -> None:
-    grids = [
-        _grid("a", Severity.CRITICAL, _square(120.0, 30.0)),
-        _grid("b", None, _square(120.004, 30.0)),
-        _grid("c", Severity.WARNING, None),  # no polygon yet: still listed
-    ]
-    figure = grid_map_figure(grids, [])
-    trace = figure.data[0]
-    assert trace.type == "choroplethmap"
-    assert list(trace.locations) == ["a", "b", "c"]
-    assert list(trace.z) == [4, 0, 1]
-    assert [f["properties"]["id"] for f in trace.geojson["features"]] == ["a", "b"]
-    assert trace.featureidkey == "properties.id"
+    layout = _layout(
+        ("a", _square(120.0, 30.0)),
+        ("b", _square(120.004, 30.0)),
+        ("c", None),  # no polygon yet: still listed
+    )
+    state = MapState(
+        grids={"a": OpenAlerts(1, Severity.CRITICAL), "c": OpenAlerts(2, Severity.WARNING)},
+        devices={"cam-2": OpenAlerts(1, Severity.CRITICAL, unacknowledged=1)},
+        offline=frozenset({"smk-1"}),
+    )
+    figure = grid_map_figure(layout, state)
+    trace = figure["data"][0]
+    assert trace["type"] == "choroplethmap"
+    assert trace["locations"] == ["a", "b", "c"]
+    assert trace["z"] == [4, 0, 1]
+    assert [f["properties"]["id"] for f in trace["geojson"]["features"]] == ["a", "b"]
+    assert trace["featureidkey"] == "properties.id"
+    # One dot trace per kind, one colour each; offline devices greyed over them.
+    assert _trace(figure, "devices-fire_lane_camera")["hovertext"] == ["camera 1", "camera 2"]
+    assert _trace(figure, "devices-offline")["hovertext"] == ["smoke 1"]
+    assert _trace(figure, "alert-devices")["lat"] == [30.002]
+    assert _trace(figure, "new-alerts")["lat"] == [30.002]
+
+
+def test_a_map_patch_is_the_figure_the_new_state_would_draw() -> None:
+    layout = _layout(("a", _square(120.0, 30.0)), ("b", _square(120.004, 30.0)))
+    calm = MapState()
+    busy = MapState(
+        grids={"b": OpenAlerts(1, Severity.MAJOR)},
+        devices={"smk-1": OpenAlerts(1, Severity.MAJOR)},
+        offline=frozenset({"cam-1"}),
+    )
+    shown = grid_map_figure(layout, calm)
+    patched = apply_patch(shown, map_patch(layout, busy))
+    assert patched == grid_map_figure(layout, busy)
+    # Only the parts that changed travel: here the offline dots alone.
+    only_offline = map_patch(layout, busy, ["offline"]).to_plotly_json()["operations"]
+    assert [step["location"] for step in only_offline] == [["data", 3]]
 
 
 def test_map_view_fits_the_grids_in_the_panel() -> None:
-    grids = [_grid("a", None, _square(120.0, 30.0, 0.02)), _grid("b", None, _square(120.05, 30.01))]
+    grids = _layout(("a", _square(120.0, 30.0, 0.02)), ("b", _square(120.05, 30.01))).grids
     bounds = grid_bounds(grids)
     assert bounds is not None
     assert (bounds.min_lon, bounds.max_lon) == (120.0, 120.054)
@@ -457,6 +551,31 @@ def test_app_serves_the_page_and_the_offline_map_style(settings: Settings) -> No
         assert style.status_code == 200
         layers = json.loads(style.get_data(as_text=True))["layers"]
         assert [layer["type"] for layer in layers] == ["background"]
+    finally:
+        app.server.extensions["gridwatch_queries"].close()
+
+
+def test_the_screen_version_moves_when_an_alert_change_is_announced(
+    settings: Settings, conn: psycopg.Connection
+) -> None:
+    app = create_app(settings)
+    try:
+        client = app.server.test_client()
+        assert client.get("/assets/screen_watch.js").status_code == 200
+
+        def version() -> int:
+            return int(client.get("/screen/version").get_json()["version"])
+
+        deadline = time.monotonic() + 15
+        while version() == 0 and time.monotonic() < deadline:  # the listener connects
+            time.sleep(0.05)
+        before = version()
+        assert before > 0, "the listener never connected"
+        conn.execute("SELECT pg_notify(%s, 'raised:0')", (db.ALERTS_CHANNEL,))
+        conn.commit()
+        while version() == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert version() > before
     finally:
         app.server.extensions["gridwatch_queries"].close()
 

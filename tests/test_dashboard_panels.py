@@ -5,19 +5,22 @@ Rows carry a `tpan-` id so the assertions look at their own rows in the shared d
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import plotly.utils
 import psycopg
 import pytest
 
-from dashboard.components.details import clip_path
+from dashboard.components.details import alert_detail_panel, clip_path
 from dashboard.evidence_route import register_evidence_route
 from dashboard.labels import LANGUAGES, TEXT, t
 from dashboard.queries import DashboardQueries
+from dashboard.shared_reads import SharedReads
 from tests.test_dashboard import Site, insert_alert, insert_site
 
 
@@ -118,6 +121,65 @@ def test_shed_sensor_curves_cover_ten_minutes_either_side_of_the_alert(
     (series,) = detail.sensors
     assert (series.device_id, series.metric, series.unit) == (socket, "temperature", "C")
     assert series.values == [31, 40, 49], "only readings within ±10 min of the alert"
+
+
+def _evidence_row(conn: psycopg.Connection, alert: int, kind: str, path: str, **extra) -> str:
+    sha = hashlib.sha256(path.encode()).hexdigest()
+    conn.execute(
+        "INSERT INTO evidence (alert_id, kind, path, sha256, media_type, size_bytes,"
+        " frame_ts_first, frame_ts_last, frames, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, now() + %s)",
+        (
+            alert,
+            kind,
+            path,
+            sha,
+            "video/webm" if kind == "clip" else "image/jpeg",
+            extra.get("size", 48_000),
+            extra.get("first"),
+            extra.get("last"),
+            extra.get("frames", 1),
+            extra.get("later", timedelta(0)),
+        ),
+    )
+    conn.commit()
+    return sha
+
+
+def test_alert_detail_plays_the_newest_clip_and_lists_every_file_with_its_hash(
+    conn: psycopg.Connection, site: Site, queries: DashboardQueries
+) -> None:
+    alert = insert_alert(
+        conn, site.device(0), "falling_object", "critical", snapshot_path="1/snapshot-1.jpg"
+    )
+    snapshot = _evidence_row(conn, alert, "snapshot", f"{alert}/snapshot-1.jpg")
+    _evidence_row(conn, alert, "clip", f"{alert}/clip-1000.webm", first=1.0, last=7.2, frames=62)
+    newest = _evidence_row(
+        conn,
+        alert,
+        "clip",
+        f"{alert}/clip-9000.webm",
+        first=9.0,
+        last=13.0,
+        frames=40,
+        size=1_300_000,
+        later=timedelta(seconds=5),
+    )
+
+    detail = queries.alert_detail(alert)
+
+    assert detail is not None
+    assert [e.kind for e in detail.evidence] == ["snapshot", "clip", "clip"]
+    assert detail.clips[0].path == f"{alert}/clip-9000.webm"
+    assert detail.clips[1].seconds == pytest.approx(6.2)
+    panel = json.dumps(
+        alert_detail_panel(detail, datetime.now(UTC), "en"),
+        cls=plotly.utils.PlotlyJSONEncoder,
+        ensure_ascii=False,
+    )
+    assert f"/evidence/{alert}/clip-9000.webm" in panel, "the newest clip plays"
+    assert snapshot in panel and newest in panel, "every file shows its SHA-256"
+    assert "4.0 s · 40 frames · 1.3 MB" in panel
 
 
 def test_grid_detail_names_the_worker_on_duty_now_and_the_open_orders(
@@ -238,3 +300,22 @@ def test_evidence_is_served_from_its_folder_and_nothing_outside(tmp_path: Path) 
         response = client.get(bad, follow_redirects=True)
         assert response.status_code == 404, bad
         assert b"secret" not in response.data
+
+
+def test_browsers_on_the_wall_share_a_recent_read_but_never_across_an_alert_change() -> None:
+    now, version, reads = [100.0], [7], []
+
+    def read() -> int:
+        reads.append(now[0])
+        return len(reads)
+
+    shared = SharedReads(1.0, version=lambda: version[0], clock=lambda: now[0])
+    assert [shared.get("screen", read) for _ in range(10)] == [1] * 10, "ten browsers, one read"
+    now[0] += 0.5
+    assert shared.get("screen", read) == 1
+    version[0] += 1  # an alert changed (NOTIFY heard): the next refresh reads again
+    assert shared.get("screen", read) == 2
+    now[0] += 1.0  # older than max_age: read again
+    assert shared.get("screen", read) == 3
+    assert shared.get("board", read) == 4, "each read has its own key"
+    assert SharedReads(0.0, version=lambda: 0).get("x", read) == 5, "0 s shares nothing"

@@ -9,7 +9,7 @@ from typing import Any
 from dash import dcc, html
 
 from dashboard.components.charts import sensor_figure, trajectory_figure
-from dashboard.detail_queries import AlertDetail, GridDetail
+from dashboard.detail_queries import AlertDetail, EvidenceItem, GridDetail
 from dashboard.evidence_route import evidence_url
 from dashboard.labels import (
     ALERT_STATE_TEXT,
@@ -43,6 +43,32 @@ def clip_path(details: dict[str, Any]) -> str | None:
     return None
 
 
+def _size_text(size_bytes: int) -> str:
+    if size_bytes >= 1_000_000:
+        return f"{size_bytes / 1_000_000:.1f} MB"
+    return f"{max(1, round(size_bytes / 1000))} kB"
+
+
+def _evidence_files(items: list[EvidenceItem], lang: Language) -> html.Ul:
+    """Every stored file of the alert with its SHA-256: what was recorded, and proof of it."""
+    rows = []
+    for item in items:
+        facts = [t(item.kind if item.kind in ("snapshot", "clip") else "clip", lang)]
+        if item.seconds is not None and item.kind == "clip":
+            facts.append(f"{item.seconds:.1f} s · {item.frames} {t('frames', lang)}")
+        facts.append(_size_text(item.size_bytes))
+        rows.append(
+            html.Li(
+                [
+                    html.A(" · ".join(facts), href=evidence_url(item.path), target="_blank"),
+                    html.Code(item.sha256[:16], title=item.sha256, className="sha"),
+                ],
+                **{"data-sha256": item.sha256},
+            )
+        )
+    return html.Ul(rows, id="detail-evidence-files", className="evidence-files")
+
+
 def _evidence(detail: AlertDetail, lang: Language) -> list[Any]:
     parts: list[Any] = []
     if detail.snapshot_path:
@@ -53,7 +79,9 @@ def _evidence(detail: AlertDetail, lang: Language) -> list[Any]:
         )
     else:
         parts.append(html.Div(t("no_snapshot", lang), className="panel-empty"))
-    clip = clip_path(detail.details)
+    # The newest clip in the evidence table; an alert written before the table existed
+    # still names its clip in its details.
+    clip = detail.clips[0].path if detail.clips else clip_path(detail.details)
     if clip:
         parts.append(
             html.Video(
@@ -66,6 +94,9 @@ def _evidence(detail: AlertDetail, lang: Language) -> list[Any]:
                 className="detail-video",
             )
         )
+    if detail.evidence:
+        parts.append(html.H3(t("evidence_files", lang)))
+        parts.append(_evidence_files(detail.evidence, lang))
     return parts
 
 

@@ -2,9 +2,11 @@
 
 Designed for a 1920x1080 wall in a dark room and still whole at 1366x768. The whole screen
 is drawn in one language from the translation table; switching re-renders it. Refreshes
-come from two clocks: a full one every `dashboard_refresh_ms`, and a cheap watch every
-WATCH_MS that asks whether an alert changed (the server LISTENs for NOTIFY) and refreshes at
-once when one did. The map figure is only sent again when what it shows has changed.
+come from two clocks: a full one every `dashboard_refresh_ms`, and a cheap watch in the browser
+(assets/screen_watch.js) that asks every 400 ms whether an alert changed (the server LISTENs
+for NOTIFY) and refreshes at once when one did. The whole map goes to a browser once; after
+that only what changed on it travels, as a Patch, and a panel whose content did not change
+is not sent again (dashboard/unchanged.py).
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from typing import Any
 
 import psycopg
 from dash import Dash, Input, Output, State, callback_context, dcc, html, no_update
+from flask import jsonify
 
 from dashboard.components.alert_list import alert_items
 from dashboard.components.boards import camera_tiles, dispatch_rows
 from dashboard.components.charts import trend_figure
-from dashboard.components.grid_map import MAP_STYLE_ASSET, empty_map_figure, grid_map_figure
+from dashboard.components.grid_map import MAP_STYLE_ASSET, empty_map_figure, map_update
 from dashboard.components.header import header
 from dashboard.components.tiles import key_figures
 from dashboard.labels import (
@@ -38,43 +41,20 @@ from dashboard.labels import (
     t,
 )
 from dashboard.pages import Page, bigscreen_clicks
-from dashboard.queries import BigScreenData, DashboardQueries
+from dashboard.queries import DashboardQueries
+from dashboard.unchanged import shown_part, unless_shown
 from gridwatch.domain import Severity
 from gridwatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
 ALERT_LIST_LENGTH = 30
-WATCH_MS = 400  # how often a browser asks "did an alert change?" (a tiny request)
+# The wall clock, the map panel's size and the 400 ms "did an alert change?" poll of
+# VERSION_PATH run in assets/screen_watch.js, outside Dash's store (see there why).
+VERSION_PATH = "/screen/version"
 CAMERA_WALL_SIZE = 4
 MAP_LEGEND_KINDS = ("fire_lane_camera", "elevator_camera", "facade_camera", "shed_camera")
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
-
-# Updates the wall clock in the browser, once a second, without a server round trip.
-CLOCK_JS = """
-function (_n) {
-    const now = new Date();
-    const pad = (v) => String(v).padStart(2, "0");
-    return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ` +
-        `${pad(now.getHours())}:${pad(now.getMinutes())}:${pad(now.getSeconds())}`;
-}
-"""
-
-# Reports the map panel's pixel size when it changes, so the server can zoom the map to fit
-# the grids into the panel this screen really has.
-MAP_SIZE_JS = """
-function (_n, known) {
-    const panel = document.getElementById("grid-map");
-    if (!panel || !panel.clientWidth || !panel.clientHeight) {
-        return window.dash_clientside.no_update;
-    }
-    const size = [panel.clientWidth, panel.clientHeight];
-    if (known && known[0] === size[0] && known[1] === size[1]) {
-        return window.dash_clientside.no_update;
-    }
-    return size;
-}
-"""
 
 
 def _legend(lang: Language) -> html.Div:
@@ -188,12 +168,13 @@ def screen(settings: Settings, lang: Language) -> list[Any]:
         ),
         html.Div(id="alert-detail", className="alert-detail hidden"),
         dcc.Interval(id="refresh", interval=settings.dashboard_refresh_ms),
-        dcc.Interval(id="watch", interval=WATCH_MS),
-        dcc.Interval(id="clock-tick", interval=1000),
         dcc.Store(id="map-signature"),
         dcc.Store(id="trend-signature"),
         dcc.Store(id="map-size"),
         dcc.Store(id="last-read"),
+        dcc.Store(id="shown-panels"),
+        dcc.Store(id="shown-side"),
+        dcc.Store(id="shown-events"),
         dcc.Store(id="seen-version"),
         dcc.Store(id="selected-alert"),
         dcc.Store(id="ack-version", data=0),
@@ -214,12 +195,6 @@ def layout(settings: Settings) -> html.Div:
     )
 
 
-def map_signature(data: BigScreenData, size_px: tuple[int, int] | None) -> str:
-    """A digest of what the map draws; equal digests mean the figure need not be resent."""
-    digest = hashlib.sha256(repr((data.grids, data.markers, size_px)).encode())
-    return digest.hexdigest()
-
-
 @dataclass(frozen=True)
 class ScreenUpdate:
     figure: Any
@@ -229,6 +204,7 @@ class ScreenUpdate:
     status: str
     status_class: str
     last_read: Any
+    shown_panels: Any = no_update  # digests of the alert list and tiles as sent
 
     def as_outputs(self) -> tuple[Any, ...]:
         return (
@@ -239,6 +215,7 @@ class ScreenUpdate:
             self.status,
             self.status_class,
             self.last_read,
+            self.shown_panels,
         )
 
 
@@ -255,17 +232,21 @@ def _panel_size(measured: Any) -> tuple[int, int] | None:
 
 def refresh_screen(
     queries: DashboardQueries,
-    shown_signature: str | None,
+    shown_signature: Any,
     last_read: str | None,
     map_size: Any = None,
     map_style: str = "white-bg",
     lang: Language = DEFAULT_LANGUAGE,
+    draw_map: bool = True,
+    shown_panels: Any = None,
 ) -> ScreenUpdate:
     """Read a snapshot and turn it into the screen's new content.
 
     When the database cannot be read, everything already on the wall stays and the header
     says since when the figures are stale. map_size is the map panel's size as the browser
-    reported it; map_style the URL of the map's style.
+    reported it; map_style the URL of the map's style. draw_map False leaves the map as it
+    is (the page's first refresh, while the panel's size is not known yet). shown_panels
+    holds the digests of the list and tiles the browser has; unchanged ones are not resent.
     """
     try:
         data = queries.big_screen(alert_limit=ALERT_LIST_LENGTH)
@@ -281,40 +262,55 @@ def refresh_screen(
             status_class="status-error",
             last_read=no_update,
         )
-    size_px = _panel_size(map_size)
-    signature = map_signature(data, size_px)
-    figure = (
-        no_update
-        if signature == shown_signature
-        else grid_map_figure(data.grids, data.markers, size_px, map_style)
+    figure, signature = (
+        map_update(data.map, shown_signature, _panel_size(map_size), map_style)
+        if draw_map
+        else (no_update, no_update)
     )
     read_at = data.read_at.astimezone().strftime("%H:%M:%S")
+    alerts, alerts_digest = unless_shown(
+        alert_items(data.alerts, data.read_at, lang), shown_part(shown_panels, "alerts")
+    )
+    tiles, tiles_digest = unless_shown(
+        key_figures(data.open_alerts, data.work_orders, data.devices, data.figures, lang),
+        shown_part(shown_panels, "tiles"),
+    )
     return ScreenUpdate(
         figure=figure,
         signature=signature,
-        alerts=alert_items(data.alerts, data.read_at, lang),
-        tiles=key_figures(data.open_alerts, data.work_orders, data.devices, data.figures, lang),
+        alerts=alerts,
+        tiles=tiles,
         status=f"{t('live', lang)} · {read_at}",
         status_class="status-ok",
         last_read=read_at,
+        shown_panels={"alerts": alerts_digest, "tiles": tiles_digest},
     )
 
 
 def refresh_side_panels(
-    queries: DashboardQueries, shown_trend: str | None, lang: Language
-) -> tuple[Any, Any, Any, Any]:
-    """The trend chart (only when its data changed), the dispatch board and the camera wall."""
+    queries: DashboardQueries, shown_trend: str | None, lang: Language, shown_side: Any = None
+) -> tuple[Any, Any, Any, Any, Any]:
+    """The trend chart, the dispatch board and the camera wall, each only when it changed.
+
+    Returns (trend, its signature, board, camera wall, digests of board and wall).
+    """
     try:
         figures = queries.day_figures()
         board = queries.dispatch_board()
         frames = queries.camera_frames(count=CAMERA_WALL_SIZE)
     except psycopg.Error as err:
         log.warning("side panels refresh failed, keeping them: %s", err)
-        return no_update, no_update, no_update, no_update
+        return no_update, no_update, no_update, no_update, no_update
     now = datetime.now(UTC)
     trend_signature = hashlib.sha256(repr((figures.trend, lang)).encode()).hexdigest()
     trend = no_update if trend_signature == shown_trend else trend_figure(figures.trend, lang)
-    return trend, trend_signature, dispatch_rows(board, now, lang), camera_tiles(frames, now, lang)
+    rows, rows_digest = unless_shown(
+        dispatch_rows(board, now, lang), shown_part(shown_side, "board")
+    )
+    wall, wall_digest = unless_shown(
+        camera_tiles(frames, now, lang), shown_part(shown_side, "cameras")
+    )
+    return trend, trend_signature, rows, wall, {"board": rows_digest, "cameras": wall_digest}
 
 
 def register_callbacks(app: Dash, queries: DashboardQueries, settings: Settings) -> None:
@@ -338,14 +334,13 @@ def register_callbacks(app: Dash, queries: DashboardQueries, settings: Settings)
             return no_update
         return "en" if language_of(shown) == "zh" else "zh"
 
-    @app.callback(
-        Output("seen-version", "data"),
-        Input("watch", "n_intervals"),
-        State("seen-version", "data"),
+    # Polled by assets/screen_watch.js; it moves whenever ingest or the screen announces an
+    # alert change (NOTIFY), and the page then refreshes at once.
+    app.server.add_url_rule(
+        VERSION_PATH,
+        endpoint="screen_version",
+        view_func=lambda: jsonify(version=queries.change_version()),
     )
-    def watch(_n: int | None, seen: Any) -> Any:
-        version = queries.change_version()
-        return no_update if version == seen else version
 
     @app.callback(
         Output("grid-map", "figure"),
@@ -355,6 +350,7 @@ def register_callbacks(app: Dash, queries: DashboardQueries, settings: Settings)
         Output("data-status", "children"),
         Output("data-status", "className"),
         Output("last-read", "data"),
+        Output("shown-panels", "data"),
         Input("refresh", "n_intervals"),
         # A new panel size redraws at once, so the first fitted view does not wait a tick.
         Input("map-size", "data"),
@@ -363,17 +359,32 @@ def register_callbacks(app: Dash, queries: DashboardQueries, settings: Settings)
         State("map-signature", "data"),
         State("last-read", "data"),
         State("screen-language", "data"),
+        State("shown-panels", "data"),
     )
     def refresh(
         _n: Any,
         map_size: Any,
         _v: Any,
         _a: Any,
-        shown: str | None,
+        shown: Any,
         last_read: str | None,
         lang: Any,
+        shown_panels: Any,
     ) -> tuple[Any, ...]:
-        update = refresh_screen(queries, shown, last_read, map_size, map_style, language_of(lang))
+        # The page's first refresh fills the lists but waits for the panel's size before
+        # drawing the map: drawn before it, the whole map would go twice (once per size).
+        # A panel that never reports a size gets the map on the first tick anyway.
+        waiting_for_size = shown is None and _panel_size(map_size) is None and not _n
+        update = refresh_screen(
+            queries,
+            shown,
+            last_read,
+            map_size,
+            map_style,
+            language_of(lang),
+            draw_map=not waiting_for_size,
+            shown_panels=shown_panels,
+        )
         return update.as_outputs()
 
     @app.callback(
@@ -381,25 +392,19 @@ def register_callbacks(app: Dash, queries: DashboardQueries, settings: Settings)
         Output("trend-signature", "data"),
         Output("dispatch-board", "children"),
         Output("camera-wall", "children"),
+        Output("shown-side", "data"),
         Input("refresh", "n_intervals"),
         Input("seen-version", "data"),
         State("trend-signature", "data"),
         State("screen-language", "data"),
+        State("shown-side", "data"),
     )
-    def refresh_side(_n: Any, _v: Any, shown_trend: str | None, lang: Any) -> tuple[Any, ...]:
-        return refresh_side_panels(queries, shown_trend, language_of(lang))
+    def refresh_side(
+        _n: Any, _v: Any, shown_trend: str | None, lang: Any, shown_side: Any
+    ) -> tuple[Any, ...]:
+        return refresh_side_panels(queries, shown_trend, language_of(lang), shown_side)
 
     bigscreen_clicks.register_callbacks(app, queries)
-
-    app.clientside_callback(
-        CLOCK_JS, Output("clock", "children"), Input("clock-tick", "n_intervals")
-    )
-    app.clientside_callback(
-        MAP_SIZE_JS,
-        Output("map-size", "data"),
-        Input("clock-tick", "n_intervals"),
-        State("map-size", "data"),
-    )
 
 
 PAGE = Page(

@@ -16,7 +16,9 @@ from dash import ALL, Dash, Input, Output, State, callback_context, no_update
 from dashboard.components.boards import event_rows
 from dashboard.components.details import alert_detail_panel, grid_detail_panel
 from dashboard.labels import language_of, t
+from dashboard.map_queries import communities
 from dashboard.queries import DashboardQueries
+from dashboard.unchanged import unless_shown
 
 log = logging.getLogger(__name__)
 
@@ -125,31 +127,33 @@ def register_callbacks(app: Dash, queries: DashboardQueries) -> None:
         Output("event-feed", "children"),
         Output("community-filter", "options"),
         Output("grid-filter", "options"),
+        Output("shown-events", "data"),
         Input("refresh", "n_intervals"),
         Input("seen-version", "data"),
         Input("community-filter", "value"),
         Input("grid-filter", "value"),
         State("community-filter", "options"),
         State("screen-language", "data"),
+        State("shown-events", "data"),
     )
     def events(
-        _n: Any, _v: Any, community: Any, grid: Any, known: Any, stored_lang: Any
-    ) -> tuple[Any, Any, Any]:
+        _n: Any, _v: Any, community: Any, grid: Any, known: Any, stored_lang: Any, shown: Any
+    ) -> tuple[Any, Any, Any, Any]:
         lang = language_of(stored_lang)
         try:
             rows = queries.grid_events(grid_id=grid or None, community_id=community or None)
             need_places = not known or callback_context.triggered_id == "community-filter"
-            places = queries.grids() if need_places else None
+            places = queries.map_layout().grids if need_places else None
         except psycopg.Error as err:
             log.warning("grid events refresh failed, keeping them: %s", err)
-            return no_update, no_update, no_update
-        feed = event_rows(rows, datetime.now(UTC), lang)
+            return no_update, no_update, no_update, no_update
+        feed, feed_digest = unless_shown(event_rows(rows, datetime.now(UTC), lang), shown)
         if places is None:
-            return feed, no_update, no_update
-        communities = sorted({(g.community_id, g.community_name) for g in places if g.community_id})
+            return feed, no_update, no_update, feed_digest
         grids = [
             {"label": g.name, "value": g.id}
             for g in places
             if not community or g.community_id == community
         ]
-        return feed, [{"label": name, "value": cid} for cid, name in communities], grids
+        options = [{"label": name, "value": cid} for cid, name in communities(places)]
+        return feed, options, grids, feed_digest

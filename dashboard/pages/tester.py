@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -29,6 +30,8 @@ from gridwatch.site import SiteError, load_site
 log = logging.getLogger(__name__)
 
 REFRESH_MS = 1000
+# A map click offers the devices this share of the site's span around the spot (~50 m).
+NEAR_SHARE = 0.03
 # (label, incident, device kinds it applies to; None: any device)
 INCIDENTS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("停车占道 park a car", "park_car", ("fire_lane_camera",)),
@@ -49,6 +52,8 @@ PLAYABLE_KINDS = (
     "charging_socket",
     "smoke_detector",
 )
+# A device taken offline: the last will the broker published for it, and its return.
+STATUS_LABELS = {"offline": "离线 offline", "online": "上线 online"}
 PANEL = {
     "background": "#0f1a2b",
     "border": "1px solid #24344f",
@@ -138,11 +143,33 @@ def _device_map(devices: list[Any]) -> go.Figure:
     return figure
 
 
+def _options(devices: list[Any]) -> list[dict[str, str]]:
+    return [{"label": f"{d.name} ({d.id})", "value": f"{d.kind}|{d.id}"} for d in devices]
+
+
+def devices_near(devices: list[Any], lon: float, lat: float) -> list[Any]:
+    """The devices within NEAR_SHARE of the site's span of a clicked spot, nearest first.
+
+    Many devices stand at one spot (a shed's camera, smoke detector and sockets; a
+    building's cameras), so one marker hides others: a click offers all of them.
+    """
+    if not devices:
+        return []
+    span = max(
+        max(d.lon for d in devices) - min(d.lon for d in devices),
+        max(d.lat for d in devices) - min(d.lat for d in devices),
+    )
+    radius = max(span * NEAR_SHARE, 1e-9)
+    distance = {d.id: math.hypot(d.lon - lon, d.lat - lat) for d in devices}
+    return sorted((d for d in devices if distance[d.id] <= radius), key=lambda d: distance[d.id])
+
+
 def layout(settings: Settings) -> html.Div:
     field = {"marginBottom": "0.6rem"}
-    number = {**field, "color": "#e6edf7"}
+    # Dark text: the number fields draw on a light background, as the dropdowns do.
+    number = {**field, "color": "#111"}
     devices = _playable_devices(settings)
-    options = [{"label": f"{d.name} ({d.id})", "value": f"{d.kind}|{d.id}"} for d in devices]
+    options = _options(devices)
     return html.Div(
         className="tester",
         style={
@@ -167,6 +194,18 @@ def layout(settings: Settings) -> html.Div:
                         id="tester-map",
                         figure=_device_map(devices),
                         config={"displayModeBar": False},
+                    ),
+                    html.Div(
+                        [
+                            html.Span(id="tester-here", style={"opacity": 0.8}),
+                            html.Button(
+                                "全部设备 all devices",
+                                id="tester-all-devices",
+                                n_clicks=0,
+                                style={"marginLeft": "0.5rem"},
+                            ),
+                        ],
+                        style=field,
                     ),
                     dcc.Dropdown(
                         id="tester-device",
@@ -230,10 +269,20 @@ def _injection_rows(injections: list[dict[str, Any]]) -> html.Table:
             )
             for a in injection["alerts"]
         ]
+        alerts += [
+            html.Div(
+                f"{STATUS_LABELS.get(st['event'], st['event'])} on {st['device']}: "
+                f"{st['latency_s']:.1f} s",
+                className="tester-alert",
+                **{"data-type": f"status:{st['event']}"},
+            )
+            for st in injection.get("statuses", [])
+        ]
         rows.append(
             html.Tr(
                 id=f"tester-injection-{injection['id']}",
                 className="tester-injection",
+                **{"data-device": injection["device"]},
                 children=[
                     html.Td(f"{injection['at']:.1f} s"),
                     html.Td(injection["device"]),
@@ -255,14 +304,28 @@ def register_callbacks(app: Dash, queries: DashboardQueries, settings: Settings)
                 found = app.server.extensions["gridwatch_simulator_link"] = SimulatorLink(settings)
             return found  # type: ignore[no-any-return]
 
+    devices = _playable_devices(settings)
+
     @app.callback(
         Output("tester-device", "value"),
+        Output("tester-device", "options"),
+        Output("tester-here", "children"),
         Input("tester-map", "clickData"),
+        Input("tester-all-devices", "n_clicks"),
         prevent_initial_call=True,
     )
-    def picked_on_map(click: dict[str, Any] | None) -> Any:
+    def picked_on_map(click: dict[str, Any] | None, _all: int) -> tuple[Any, ...]:
+        from dash import ctx
+
         points = (click or {}).get("points") or []
-        return points[0].get("customdata") if points else no_update
+        if ctx.triggered_id == "tester-all-devices" or not points:
+            return no_update, _options(devices), ""
+        point = points[0]
+        here = devices_near(devices, float(point["x"]), float(point["y"]))
+        value = point.get("customdata")
+        if not here:
+            return value, no_update, ""
+        return value, _options(here), f"此处 {len(here)} 台设备 {len(here)} device(s) here"
 
     @app.callback(Output("tester-incident", "options"), Input("tester-device", "value"))
     def incidents_for(device: str | None) -> list[dict[str, str]]:
