@@ -1,6 +1,7 @@
 """Telemetry ingest end to end at QoS 1: broker in, committed rows out, against two baselines.
 
     python -m bench.ingest [--seconds 60] [--rate 25000] [--workers 2] [--publisher c|python]
+                           [--broker-queue N]
 
 Starts its own Mosquitto (the deployed queue limits, with the per-client queue raised to
 hold the whole run, so an ingest slower than the offered load shows as lag, not as loss)
@@ -9,7 +10,10 @@ and a fresh database on the local PostgreSQL. In one run, on the same machine:
 - msgs_per_s: `--workers` ingest processes sharing the stream (MQTT 5 shared subscription)
   while `--publishers` processes offer `--rate` messages/s for `--seconds`; messages stored
   divided by the time from the first publish to the last commit. One MQTT message carries
-  one reading. lost and duplicated are counted in the table afterwards.
+  one reading. lost and duplicated are counted in the table afterwards; a loss is placed
+  where it happened (lost_breakdown: not_published, the broker never took it; not_received,
+  the broker took it but ingest never got it, dropped_by_broker saying how many of those the
+  broker dropped over a queue limit; not_stored, ingest got it and the table lacks it).
 - baseline.receive_only: one bare paho consumer that stores nothing (the client-side limit).
 - baseline.naive_per_row: one consumer that INSERTs and commits each message on its own.
 - p99_lag_ms: publish to commit, from the workers' lag histograms.
@@ -26,6 +30,7 @@ import json
 import multiprocessing
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -55,6 +60,10 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+# How often the broker publishes its $SYS counters (the loss breakdown reads them).
+SYS_INTERVAL_S = 1
+
+
 def start_broker(folder: Path, queued: int) -> Any:
     port = free_port()
     conf = folder / "mosquitto.conf"
@@ -62,10 +71,62 @@ def start_broker(folder: Path, queued: int) -> Any:
         f"listener {port} 127.0.0.1\nallow_anonymous true\nuser {getpass.getuser()}\n"
         f"persistence false\nmax_queued_messages {queued}\nmax_queued_bytes 1073741824\n"
         "max_inflight_messages 1000\nmessage_size_limit 2000000\n"
-        f"log_dest file {folder / 'mosquitto.log'}\n",
+        f"sys_interval {SYS_INTERVAL_S}\nlog_dest file {folder / 'mosquitto.log'}\n",
         encoding="utf-8",
     )
     return start_mosquitto(conf, port)
+
+
+BROKER_COUNTERS = {
+    "received": "$SYS/broker/publish/messages/received",  # PUBLISH packets taken in
+    "dropped": "$SYS/broker/publish/messages/dropped",  # over a queue or in-flight limit
+}
+
+
+def broker_counters(port: int) -> dict[str, int]:
+    """The broker's own message counters (retained $SYS topics; 0 until first counted)."""
+    values = {name: 0 for name in BROKER_COUNTERS}
+    seen: set[str] = set()
+    done = threading.Event()
+    names = {topic: name for name, topic in BROKER_COUNTERS.items()}
+
+    def on_message(client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+        values[names[message.topic]] = int(message.payload)
+        seen.add(message.topic)
+        if len(seen) == len(names):
+            done.set()
+
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+    client.on_message = on_message
+    client.on_subscribe = lambda *a: subscribed.set()
+    subscribed = threading.Event()
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    try:
+        client.subscribe([(topic, 0) for topic in names])
+        subscribed.wait(10)
+        # A counter the broker has not counted yet has no retained value: wait a moment.
+        done.wait(2 * SYS_INTERVAL_S + 1)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    return values
+
+
+def lost_breakdown(total: int, stored: int, at_broker: int, received_first: int) -> dict[str, int]:
+    """Where the messages that are not in the table went missing, in the order they travel.
+
+    at_broker: messages the broker took from the publishers; received_first: messages
+    ingest received for the first time (redeliveries not counted again).
+    """
+    lost = total - stored
+    not_published = min(lost, max(0, total - at_broker))
+    not_received = min(lost - not_published, max(0, at_broker - received_first))
+    return {
+        "not_published": not_published,
+        "not_received": not_received,
+        "not_stored": lost - not_published - not_received,
+    }
 
 
 def publish(
@@ -193,6 +254,7 @@ def run_ingest(
         for worker in workers:
             worker.wait_subscribed()
         say(f"ingest: {args.workers} workers, {args.rate:,.0f} msgs/s offered for {args.seconds} s")
+        before = broker_counters(port)
         start = time.monotonic()
         total, publish_s = publish(
             args, port, sensors, int(args.rate * args.seconds), rate=args.rate, for_s=args.seconds
@@ -208,12 +270,15 @@ def run_ingest(
             elapsed = last_change - start
             distinct, rows = stored_counts(conn, sensors)
         samples = scrape(ports)
+        after = broker_counters(port)
         p50, p99 = lag_quantile(samples, 0.5), lag_quantile(samples, 0.99)
-        # Where a loss would have happened: before ingest (broker, publisher) or after.
         received = sum(
             s.value
             for s in samples
             if s.name == "gridwatch_ingest_received_total" and s.labels["kind"] == "telemetry"
+        )
+        redelivered = sum(
+            s.value for s in samples if s.name == "gridwatch_ingest_redelivered_total"
         )
         return {
             "messages": total,
@@ -221,7 +286,15 @@ def run_ingest(
             "seconds": round(elapsed, 1),
             "offered_per_s": round(total / publish_s, 1),
             "lost": total - distinct,
+            "lost_breakdown": lost_breakdown(
+                total,
+                distinct,
+                after["received"] - before["received"],
+                int(received - redelivered),
+            ),
+            "dropped_by_broker": after["dropped"] - before["dropped"],
             "received_by_ingest": int(received),
+            "redelivered_to_ingest": int(redelivered),
             "duplicated": rows - distinct,
             "p50_lag_ms": None if p50 is None else round(p50 * 1000, 1),
             "p99_lag_ms": None if p99 is None else round(p99 * 1000, 1),
@@ -247,6 +320,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--sensors", type=int, default=200)
     parser.add_argument("--baseline-messages", type=int, default=50_000)
     parser.add_argument("--naive-messages", type=int, default=5_000)
+    parser.add_argument(
+        "--broker-queue",
+        type=int,
+        default=None,
+        help="the broker's per-client queue limit (default: the whole run fits in it)",
+    )
     parser.add_argument("--admin-url", default=ADMIN_URL, help="PostgreSQL to create a db on")
     args = parser.parse_args(argv)
 
@@ -255,7 +334,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     url = args.admin_url.rsplit("/", 1)[0] + f"/{name}"
     db.migrate(url)
     folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    broker = start_broker(folder, queued=int(args.rate * args.seconds) + 100_000)
+    queued = args.broker_queue or int(args.rate * args.seconds) + 100_000
+    broker = start_broker(folder, queued=queued)
     try:
         with db.connection(url) as conn:
             receive_sensors = create_sensors(conn, "benchrecv", args.sensors)

@@ -231,6 +231,13 @@ class IngestProcess:
                 self.process.wait(timeout=10)
 
 
+# mosquitto_pub -l ends once the PUBACK for the id of its last message comes back. Ids are
+# 16 bits: past 65,535 messages they wrap, and the PUBACK of an earlier message with that
+# same id ends it early, dropping what it still holds, with exit status 0 (a run once lost
+# 327,527 of 1,500,000 messages this way). So no process is given more than this.
+MESSAGES_PER_MOSQUITTO_PUB = 60_000
+
+
 def publish_with_mosquitto_pub(
     port: int,
     sensors: Sensors,
@@ -242,47 +249,59 @@ def publish_with_mosquitto_pub(
 ) -> tuple[int, float]:
     """The same stream from C: `mosquitto_pub -l` processes, one per sensor, fed lines here.
 
-    Each line is one message; its timestamp is taken when the line is handed over. Returns
-    (messages published, seconds until every publisher had its PUBACKs and exited).
+    Each line is one message; its timestamp is taken when the line is handed over. A
+    process that has had MESSAGES_PER_MOSQUITTO_PUB lines is told to finish and a fresh one
+    takes its place. Returns (messages published, seconds until every publisher had its
+    PUBACKs and exited).
     """
     binary = shutil.which("mosquitto_pub")
     if binary is None:
         raise RuntimeError("mosquitto_pub is not installed (Debian: apt install mosquitto-clients)")
     processes = min(processes, len(sensors.device_ids))
-    publishers = [
-        subprocess.Popen(
+
+    def start(p: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [binary, "-h", "127.0.0.1", "-p", str(port), "-V", "5", "-q", "1", "-M", "1000",
              "-i", f"gridwatch-load-{uuid.uuid4().hex[:10]}", "-l", "-t", sensors.topic(p)],
             stdin=subprocess.PIPE,
-        )
-        for p in range(processes)
-    ]  # fmt: skip
+        )  # fmt: skip
+
+    publishers = [start(p) for p in range(processes)]
+    fed = [0] * processes  # lines given to each current process
+    finishing: list[subprocess.Popen[bytes]] = []
     chunk = 100
-    start = time.monotonic()
-    deadline = start + for_s if for_s else float("inf")
+    start_at = time.monotonic()
+    deadline = start_at + for_s if for_s else float("inf")
     published = 0
     try:
         while published < count and time.monotonic() < deadline:
             if rate:
-                ahead = start + published / rate - time.monotonic()
+                ahead = start_at + published / rate - time.monotonic()
                 if ahead > 0:
                     time.sleep(ahead)  # pacing the load generator
-            publisher = publishers[(published // chunk) % processes]
+            p = (published // chunk) % processes
             n = min(chunk, count - published)
+            if fed[p] + n > MESSAGES_PER_MOSQUITTO_PUB:
+                assert publishers[p].stdin is not None
+                publishers[p].stdin.close()  # it finishes what it has, in the background
+                finishing.append(publishers[p])
+                publishers[p], fed[p] = start(p), 0
             ts = time.time()
             lines = "".join(
                 f'{{"ts":{ts:.6f},"seq":{seq},"values":{{"v":{seq % 100}}}}}\n'
                 for seq in range(published, published + n)
             )
-            assert publisher.stdin is not None
-            publisher.stdin.write(lines.encode())
-            publisher.stdin.flush()
+            stdin = publishers[p].stdin
+            assert stdin is not None
+            stdin.write(lines.encode())
+            stdin.flush()
+            fed[p] += n
             published += n
     finally:
         for publisher in publishers:
             assert publisher.stdin is not None
             publisher.stdin.close()
-        failed = [p.wait(timeout=300) for p in publishers]
+        failed = [p.wait(timeout=300) for p in [*finishing, *publishers]]
     if any(failed):
         raise RuntimeError(f"mosquitto_pub exited with {failed}")
-    return published, time.monotonic() - start
+    return published, time.monotonic() - start_at

@@ -9,10 +9,16 @@ from paho.mqtt.properties import Properties
 from gridwatch.settings import Settings
 
 
-def make_client(settings: Settings, client_id: str, *, clean_start: bool = True) -> paho.Client:
+def make_client(
+    settings: Settings,
+    client_id: str,
+    *,
+    clean_start: bool = True,
+    client_class: type[paho.Client] = paho.Client,
+) -> paho.Client:
     """A paho client (callback API v2) speaking the configured protocol version."""
     v5 = settings.mqtt_protocol == "5"
-    client = paho.Client(
+    client = client_class(
         paho.CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=paho.MQTTv5 if v5 else paho.MQTTv311,

@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from gridwatch.domain import AlertType
 from gridwatch.frames import FRAME_HEADER, FRAME_MAGIC
@@ -40,8 +42,7 @@ class Rejected(ValueError):
         self.code = code
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):  # a tuple: one or more per telemetry message, made cheaply
     ts: float
     metric: str
     value: float | None
@@ -95,6 +96,10 @@ _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)  # one, not one per
 
 
 def _json(payload: bytes, what: str) -> Any:
+    try:
+        return orjson.loads(payload)  # the fast path, for the payloads that are fine
+    except orjson.JSONDecodeError:
+        pass  # the standard library reads the rest and says precisely what is wrong
     try:
         return _DECODER.decode(payload.decode("utf-8"))
     except UnicodeDecodeError as err:
@@ -178,7 +183,12 @@ def _timestamp(value: Any, what: str, now: float) -> float:
 
 
 def decode_telemetry(payload: bytes, now: float) -> list[Reading]:
-    """Plain JSON or SenML telemetry → readings; `now` stands in for a missing timestamp."""
+    """Plain JSON or SenML telemetry → readings; `now` (the receive time) bounds timestamps.
+
+    A reading must carry its own time: the receive time would be wrong for a message the
+    broker queued during an outage, and a redelivered copy would get a new time, so a new
+    key, and be stored twice.
+    """
     doc = _json(payload, "telemetry")
     if isinstance(doc, list):
         return _decode_senml(doc, now)
@@ -192,16 +202,21 @@ def decode_telemetry(payload: bytes, now: float) -> list[Reading]:
         raise Rejected(
             "bad_shape", 'telemetry object needs "values": {"metric": number, ...} (non-empty)'
         )
-    ts = _timestamp(doc["ts"], "ts", now) if "ts" in doc else now
+    ts = _timestamp(doc["ts"], "ts", now) if "ts" in doc else None
     seq = _count(doc.get("seq", 0), "seq")
-    readings = []
+    numbers = {}
     for metric, value in values.items():
         if not metric:
             raise Rejected("bad_value", "metric name is empty")
         _text(metric, "metric name", MAX_NAME_CHARS)
-        number = None if value is None else _number(value, f"value of {_show(metric)}")
-        readings.append(Reading(ts=ts, metric=metric, value=number, seq=seq))
-    return readings
+        numbers[metric] = None if value is None else _number(value, f"value of {_show(metric)}")
+    if ts is None:
+        raise Rejected(
+            "missing_timestamp",
+            'telemetry needs "ts" (seconds since the Unix epoch, when the readings were '
+            "taken); without it a redelivered copy could not be told from a new reading",
+        )
+    return [Reading(ts=ts, metric=m, value=v, seq=seq) for m, v in numbers.items()]
 
 
 def _decode_senml(records: list[Any], now: float) -> list[Reading]:
@@ -234,9 +249,15 @@ def _decode_senml(records: list[Any], now: float) -> list[Reading]:
             value = 1.0 if record["vb"] else 0.0
         else:
             raise Rejected("bad_shape", f"{what} ({_show(name)}) has no numeric v or vb")
-        # RFC 8428: times below 2**28 are relative to now.
         t = _number(base_time + _number(record.get("t", 0), f"{what} t"), f"{what} time")
-        t = now + t if abs(t) < 2**28 else t
+        if abs(t) < 2**28:
+            # RFC 8428 reads these as relative to "now"; here that would be the receive time,
+            # wrong after queueing and different for a redelivered copy (stored twice).
+            raise Rejected(
+                "missing_timestamp",
+                f"{what} ({_show(name)}) has no absolute time; give the pack a base time "
+                '"bt" (seconds since the Unix epoch)',
+            )
         ts = _timestamp(t, f"{what} time", now)
         metric = name.split(":")[-1]
         if not metric:

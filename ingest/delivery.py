@@ -15,15 +15,14 @@ from __future__ import annotations
 import threading
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import paho.mqtt.client as paho
 
 from gridwatch.topics import PREFIX, ingest_subscriptions
 
 
-@dataclass(frozen=True, slots=True)
-class AckToken:
+class AckToken(NamedTuple):  # one per message received: a tuple is the cheapest to make
     connection: int
     mid: int
     qos: int
@@ -60,6 +59,7 @@ class Acknowledger:
     def ack(self, tokens: Iterable[AckToken | None]) -> tuple[int, int]:
         """Acknowledge handled messages; returns (sent, stale)."""
         sent = stale = 0
+        batched: list[int] = []  # QoS 1 ids, acknowledged in one write where the client can
         with self._lock:
             current = self._connection
             for token in tokens:
@@ -68,8 +68,17 @@ class Acknowledger:
                 if token.connection != current:
                     stale += 1
                     continue
-                self._client.ack(token.mid, token.qos)
+                if token.qos == 1:
+                    batched.append(token.mid)
+                else:
+                    self._client.ack(token.mid, token.qos)
                 sent += 1
+            ack_many = getattr(self._client, "ack_many", None)
+            if ack_many is not None:
+                ack_many(batched)
+            else:
+                for mid in batched:
+                    self._client.ack(mid, 1)
         self.sent += sent
         self.stale += stale
         return sent, stale

@@ -26,6 +26,11 @@ class IngestMetrics:
         self.received = Counter(
             "gridwatch_ingest_received", "MQTT messages received, by kind", ["kind"], registry=r
         )
+        self.redelivered = Counter(
+            "gridwatch_ingest_redelivered",
+            "MQTT messages the broker sent again (DUP set): received before, not acknowledged",
+            registry=r,
+        )
         self.stored = Counter(
             "gridwatch_ingest_stored",
             "Messages handled, by kind: committed (frames: handed to their camera's queue)",

@@ -39,6 +39,7 @@ from ingest.delivery import Acknowledger, AckToken
 from ingest.devices import DeviceDirectory, DeviceInfo
 from ingest.frames import FrameRouter
 from ingest.metrics import IngestMetrics
+from ingest.mqtt_client import IngestClient
 from ingest.rules import RuleEngine
 from ingest.writer import TelemetryMessage, TelemetryWriter
 
@@ -82,6 +83,7 @@ class IngestService:
             settings,
             client_id=delivery.client_id(settings.site_id, self._workers, self._index),
             clean_start=False,
+            client_class=IngestClient,
         )
         self.mqtt.manual_ack_set(True)
         self.mqtt.on_connect = self._on_connect
@@ -218,14 +220,18 @@ class IngestService:
 
     def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
         token = self.acks.token(message)
-        if is_published_by_gridwatch(message.topic):
+        topic = message.topic  # paho decodes it at every access
+        # A topic already parsed is a device's; only a new one can be GridWatch's own output.
+        if topic not in self._topics and is_published_by_gridwatch(topic):
             self._ack(token)
             return
         self.counters.received += 1
+        if message.dup:
+            self.metrics.redelivered.inc()
         try:
-            self._route(message.topic, message.payload, token)
+            self._route(topic, message.payload, token)
         except Rejected as err:
-            self._dead_letter(message.topic, message.payload, err, token)
+            self._dead_letter(topic, message.payload, err, token)
 
     def _ack(self, *tokens: AckToken | None) -> None:
         sent, stale = self.acks.ack(tokens)

@@ -15,9 +15,8 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 
@@ -28,8 +27,7 @@ log = logging.getLogger(__name__)
 TelemetryRow = tuple[str, float, str, float | None, int, str | None]  # device, ts, metric, …
 
 
-@dataclass(frozen=True, slots=True)
-class TelemetryMessage:
+class TelemetryMessage(NamedTuple):
     """The readings of one MQTT message and what acknowledges it once they are stored."""
 
     rows: list[TelemetryRow]

@@ -43,9 +43,24 @@ def test_a_backfill_of_readings_from_two_days_ago_is_accepted() -> None:
     assert codecs.decode_telemetry(payload, NOW)[0].ts == NOW - 2 * 86_400
 
 
-def test_senml_relative_times_count_from_now() -> None:
+def test_senml_without_an_absolute_time_is_refused_rather_than_given_the_receive_time() -> None:
+    # RFC 8428 reads small times as relative to "now"; the receive time would make a
+    # redelivered copy a new reading.
     pack = [{"n": "pressure", "v": 300, "t": -5}]
+    with pytest.raises(Rejected) as err:
+        codecs.decode_telemetry(json.dumps(pack).encode(), NOW)
+    assert err.value.code == "missing_timestamp" and '"bt"' in str(err.value)
+
+
+def test_senml_times_relative_to_the_base_time_resolve() -> None:
+    pack = [{"bt": NOW, "n": "pressure", "v": 300, "t": -5}]
     assert codecs.decode_telemetry(json.dumps(pack).encode(), NOW)[0].ts == NOW - 5
+
+
+def test_plain_json_without_ts_is_refused_and_says_what_to_send() -> None:
+    with pytest.raises(Rejected) as err:
+        codecs.decode_telemetry(b'{"seq": 7, "values": {"x": 1}}', NOW)
+    assert err.value.code == "missing_timestamp" and '"ts"' in str(err.value)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,9 @@ can receive and stage, but not commit, until the lock goes.
 
 from __future__ import annotations
 
+import json
+import socket
+import time
 from collections.abc import Iterator
 
 import psycopg
@@ -15,7 +18,7 @@ from bench.ingest_load import Sensors, create_sensors, publish_stream, stored_co
 from gridwatch import db
 from gridwatch.settings import Settings
 from ingest.service import IngestService
-from tests.helpers import wait_for
+from tests.helpers import publisher, wait_for
 
 
 @pytest.fixture()
@@ -94,4 +97,51 @@ def test_a_slow_database_holds_at_most_the_receive_maximum_in_memory(
         assert stored_counts(conn, sensors) == (600, 600)
         assert ingest.acks.taken == 600  # each delivered once: none was redelivered or lost
     finally:
+        ingest.stop()
+
+
+def test_a_redelivered_reading_is_stored_once_and_one_without_its_own_time_is_refused(
+    settings: Settings,
+    conn: psycopg.Connection,
+    sensors: Sensors,
+    telemetry_locked: psycopg.Connection,
+) -> None:
+    """A copy the broker sends again must land on the same key: the reading's own time.
+
+    Given the receive time instead, the copy would get a new key and a second row, so a
+    reading without "ts" goes to dead letters rather than into the table.
+    """
+    ingest = _ingest(settings, sensors, ingest_session_expiry_s=600)
+    topic = sensors.topic(0)
+    with_ts = json.dumps({"ts": time.time(), "seq": 1, "values": {"v": 1.5}})
+    without_ts = json.dumps({"seq": 2, "values": {"v": 2.5}})
+    pub = publisher(settings)
+    try:
+        for payload in (with_ts, without_ts):
+            pub.publish(topic, payload, qos=1).wait_for_publish(5)
+        wait_for(lambda: ingest.acks.taken == 2, what="both messages received")
+        wait_for(lambda: ingest.acks.sent == 1, what="the refused one's dead letter committed")
+        # The reading waits on the locked table, unacknowledged; the connection drops and
+        # the broker sends it again on the next one.
+        ingest.mqtt.socket().shutdown(socket.SHUT_RDWR)
+        wait_for(lambda: ingest.acks.taken == 3, timeout_s=30, what="the reading redelivered")
+
+        telemetry_locked.rollback()
+        wait_for(lambda: stored_counts(conn, sensors)[0] == 1, what="the reading stored")
+        wait_for(lambda: ingest.acks.outstanding() == 0, what="everything acknowledged")
+        rows = conn.execute(
+            "SELECT seq, extract(epoch FROM time) AS ts FROM telemetry WHERE device_id = %s",
+            (sensors.device_ids[0],),
+        ).fetchall()
+        assert [(r["seq"], round(float(r["ts"]), 3)) for r in rows] == [
+            (1, round(json.loads(with_ts)["ts"], 3))
+        ]
+        refused = conn.execute(
+            "SELECT reason_code, payload FROM dead_letters WHERE topic = %s", (topic,)
+        ).fetchall()
+        assert [(r["reason_code"], bytes(r["payload"])) for r in refused] == [
+            ("missing_timestamp", without_ts.encode())
+        ]
+    finally:
+        pub.loop_stop()
         ingest.stop()
