@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from simulators.scenario import Expectation, Scenario
 
 ALERT_EVENTS = ("raised", "repeated")
+# Subjects of what is observed besides alerts: a device's status, a command it received.
+STATUS, COMMAND = "status", "command"
 # Scene time of an evidence frame can fall a frame period before the incident's own time.
 EARLY_TOLERANCE_S = 1.0
 
@@ -22,8 +24,8 @@ class Observed:
     """Something the system said about a device while the scenario played."""
 
     device: str
-    subject: str  # the alert type, or "status"
-    event: str  # raised / repeated / cleared for alerts; online / offline for a status
+    subject: str  # the alert type, "status" or "command"
+    event: str  # raised / repeated / cleared for alerts; online / offline; the command's name
     scene_t: float  # scene time it refers to
     wall_delay_s: float | None = None  # wall seconds from that scene moment to its arrival
     alert_id: int | None = None
@@ -52,7 +54,9 @@ def _matches(expectation: Expectation, seen: Observed) -> bool:
         return False
     if expectation.alert is not None:
         return seen.subject == expectation.alert and seen.event in ALERT_EVENTS
-    return seen.subject == "status" and seen.event == expectation.status
+    if expectation.command is not None:
+        return seen.subject == COMMAND and seen.event == expectation.command
+    return seen.subject == STATUS and seen.event == expectation.status
 
 
 def judge(scenario: Scenario, observed: list[Observed]) -> list[Outcome]:
@@ -82,7 +86,7 @@ def judge(scenario: Scenario, observed: list[Observed]) -> list[Outcome]:
         for seen in observed:
             key = (seen.device, seen.subject)
             if (
-                seen.subject != "status"
+                seen.subject not in (STATUS, COMMAND)
                 and seen.event in ALERT_EVENTS
                 and seen.device in playing
                 and key not in expected

@@ -26,16 +26,16 @@ from pydantic import TypeAdapter, ValidationError
 from gridwatch.mqtt import connect, make_client
 from gridwatch.settings import Settings
 from gridwatch.site import Site
-from simulators.checks import ALERT_EVENTS, EARLY_TOLERANCE_S
+from simulators.checks import ALERT_EVENTS, COMMAND, EARLY_TOLERANCE_S, STATUS, Observed
 from simulators.player import Report, ScenarioPlayer, sim_devices
 from simulators.report import report_lines
 from simulators.scenario import (
-    INCIDENT_DEVICE_KINDS,
     SCENARIO_DIR,
     Incident,
     Scenario,
     ScenarioError,
     find_scenario,
+    incident_problem,
     load_scenario,
 )
 
@@ -68,6 +68,53 @@ def device_group(site: Site, device_id: str) -> list[str]:
             if other not in group:
                 group.append(other)
     return group
+
+
+def followed_alerts(injection: dict[str, Any], observed: list[Observed]) -> list[dict[str, Any]]:
+    """Alerts raised or repeated on the injection's devices from its scene time on."""
+    return [
+        {
+            "type": seen.subject,
+            "device": seen.device,
+            "event": seen.event,
+            "latency_s": round(max(0.0, seen.scene_t - injection["at"]), 1),
+            "pipeline_ms": None if seen.wall_delay_s is None else round(seen.wall_delay_s * 1000),
+        }
+        for seen in observed
+        if seen.device in injection["group"]
+        and seen.subject not in (STATUS, COMMAND)
+        and seen.event in ALERT_EVENTS
+        and seen.scene_t >= injection["at"] - EARLY_TOLERANCE_S
+    ]
+
+
+def followed_statuses(injection: dict[str, Any], observed: list[Observed]) -> list[dict[str, Any]]:
+    """For a device taken offline: its last will heard, then its coming back (if it did).
+
+    A device joining the session announces itself online too, so only an online after the
+    offline counts as coming back.
+    """
+    if injection["incident"] != "device_offline":
+        return []
+    found: list[dict[str, Any]] = []
+    for seen in observed:
+        wanted = "online" if found else "offline"
+        if (
+            seen.device == injection["device"]
+            and seen.subject == STATUS
+            and seen.event == wanted
+            and seen.scene_t >= injection["at"] - EARLY_TOLERANCE_S
+        ):
+            found.append(
+                {
+                    "device": seen.device,
+                    "event": seen.event,
+                    "latency_s": round(max(0.0, seen.scene_t - injection["at"]), 1),
+                }
+            )
+            if wanted == "online":
+                break
+    return found
 
 
 class SimulationControl:
@@ -113,11 +160,9 @@ class SimulationControl:
             problem = err.errors()[0]
             where = ".".join(str(p) for p in problem["loc"][1:]) or "incident"
             raise ValueError(f"bad incident: {where}: {problem['msg']}") from None
-        allowed = INCIDENT_DEVICE_KINDS[item.incident]
-        if allowed is not None and str(device.kind) not in allowed:
-            raise ValueError(
-                f"{device_id} is a {device.kind}; {item.incident} needs a " + " or ".join(allowed)
-            )
+        problem = incident_problem(item, device)
+        if problem:
+            raise ValueError(problem)
         group = device_group(self.site, device_id)
         with self._lock:
             player = self._player
@@ -199,28 +244,15 @@ class SimulationControl:
         observed = player.observed() if player is not None else []
         injections = []
         for injection in self._injections:
-            alerts = []
-            if player is not None and injection["player"] == id(player):
-                for seen in observed:
-                    if (
-                        seen.device in injection["group"]
-                        and seen.subject != "status"
-                        and seen.event in ALERT_EVENTS
-                        and seen.scene_t >= injection["at"] - EARLY_TOLERANCE_S
-                    ):
-                        alerts.append(
-                            {
-                                "type": seen.subject,
-                                "device": seen.device,
-                                "event": seen.event,
-                                "latency_s": round(max(0.0, seen.scene_t - injection["at"]), 1),
-                                "pipeline_ms": None
-                                if seen.wall_delay_s is None
-                                else round(seen.wall_delay_s * 1000),
-                            }
-                        )
+            mine = player is not None and injection["player"] == id(player)
             public = {k: v for k, v in injection.items() if k not in ("player", "group")}
-            injections.append({**public, "alerts": alerts[:5]})
+            injections.append(
+                {
+                    **public,
+                    "alerts": followed_alerts(injection, observed)[:5] if mine else [],
+                    "statuses": followed_statuses(injection, observed) if mine else [],
+                }
+            )
         return {
             "ts": time.time(),
             "scenarios": sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml")),

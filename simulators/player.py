@@ -25,7 +25,7 @@ import paho.mqtt.client as paho
 from gridwatch.mqtt import connect, make_client
 from gridwatch.settings import Settings
 from gridwatch.site import Site
-from simulators.checks import Observed, Outcome, judge
+from simulators.checks import COMMAND, Observed, Outcome, judge
 from simulators.clock import SceneClock
 from simulators.incidents import Stage, camera_fps
 from simulators.mqtt_devices import DeviceConnection, SimDevice
@@ -128,6 +128,11 @@ class AlertListener:
         with self._lock:
             self.observed.append(seen)
 
+    def record(self, seen: Observed) -> None:
+        """Add something heard elsewhere (a command a simulated device received)."""
+        with self._lock:
+            self.observed.append(seen)
+
     def snapshot(self) -> list[Observed]:
         with self._lock:
             return list(self.observed)
@@ -194,6 +199,10 @@ class ScenarioPlayer:
     # ---- the loop -------------------------------------------------------------------------
 
     def _obey(self, device: SimDevice, command: dict[str, Any]) -> None:
+        if self.listener is not None:
+            # At the scene time the player had reached, as for a status.
+            name = str(command.get("command"))
+            self.listener.record(Observed(device.id, COMMAND, name, self.position))
         model = self.stage.sensors.get(device.id)
         if command.get("command") == "power_off" and model is not None:
             model.power_off(self.clock.scene_now())

@@ -13,21 +13,28 @@ from gridwatch.settings import Settings
 from gridwatch.site import load_site
 from simulators.clock import SceneClock
 from simulators.demo import Scene, demo_camera_scenes, demo_sensors
+from simulators.incidents import camera_fps
 from simulators.mqtt_devices import DeviceConnection, SimDevice
 from simulators.scenes.fire_lane import encode_jpeg
 
 log = logging.getLogger(__name__)
 
 SENSOR_PERIOD_S = 10.0
-# A fall lasts a few seconds: a facade camera needs several frames on its curve, so a frame
-# rate cap (the demo's, to spare the CPU) does not take it below this.
-MIN_FPS = {"facade_camera": 5.0}
 PROGRESS_EVERY_S = 30.0
 
 
 def site_devices(settings: Settings) -> list[SimDevice]:
     site = load_site(settings.site_dir)
     return [SimDevice(d.id, d.grid_id, str(d.kind), d.config.model_dump()) for d in site.devices]
+
+
+def feed_fps(device: SimDevice, max_fps: float | None) -> float:
+    """A camera's frame rate in the demo: its own, or capped by max_fps (the demo's cap, to
+    spare the CPU) but never below what its feed needs (incidents.MIN_FPS: facade and
+    elevator cameras keep 5)."""
+    if not max_fps:
+        return float(device.config.get("fps", 5))
+    return camera_fps(device, max_fps)
 
 
 @dataclass
@@ -62,11 +69,8 @@ def run_site_simulation(
     feeds: list[CameraFeed] = []
     scenes = demo_camera_scenes(devices, seed)
     for device, scene in scenes:
-        fps = float(device.config.get("fps", 5))
         connection = DeviceConnection(settings, device)
-        if max_fps:
-            fps = min(fps, max(max_fps, MIN_FPS.get(device.kind, 0.0)))
-        feeds.append(CameraFeed(device, scene, connection, fps))
+        feeds.append(CameraFeed(device, scene, connection, feed_fps(device, max_fps)))
     sensors = demo_sensors(devices, seed, scenes)
     models = {device.id: model for device, model in sensors}
 

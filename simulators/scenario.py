@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from gridwatch.site import Site
+from gridwatch.site import Device, Site
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -133,11 +133,15 @@ INCIDENT_DEVICE_KINDS: dict[str, tuple[str, ...] | None] = {
 
 
 class Expectation(_Item):
-    """An alert (or a device status) that must follow within `within_s` scene seconds."""
+    """An alert, a device status or a command to the device that must follow within
+    `within_s` scene seconds."""
 
     alert: str | None = Field(None, description="Alert type, e.g. fire_lane_occupied")
     status: Literal["online", "offline"] | None = Field(None, description="A status instead")
-    device: str = Field(description="Device the alert or status is about")
+    command: str | None = Field(
+        None, description="A command the device must receive instead, e.g. power_off"
+    )
+    device: str = Field(description="Device the alert, status or command is about")
     within_s: float = Field(gt=0, description="Scene seconds after `since_s` at most")
     since_s: float | None = Field(
         None, ge=0, description="Scene time latency counts from (default: its incident)"
@@ -145,12 +149,16 @@ class Expectation(_Item):
 
     @model_validator(mode="after")
     def _one_of(self) -> Expectation:
-        if (self.alert is None) == (self.status is None):
-            raise ValueError("give exactly one of `alert` and `status`")
+        if sum(x is not None for x in (self.alert, self.status, self.command)) != 1:
+            raise ValueError("give exactly one of `alert`, `status` and `command`")
         return self
 
     def what(self) -> str:
-        return f"{self.alert or 'status ' + str(self.status)} on {self.device}"
+        if self.alert is not None:
+            return f"{self.alert} on {self.device}"
+        if self.status is not None:
+            return f"status {self.status} on {self.device}"
+        return f"command {self.command} to {self.device}"
 
 
 class Scenario(_Item):
@@ -216,13 +224,30 @@ def parse_scenario(text: str, source: str, site: Site) -> Scenario:
     return scenario
 
 
+def incident_problem(item: Incident, device: Device) -> str | None:
+    """Why this device cannot show this incident (wrong kind, no such socket), or None."""
+    allowed = INCIDENT_DEVICE_KINDS[item.incident]
+    kind = str(device.kind)
+    if allowed is not None and kind not in allowed:
+        return f"{device.id} is a {kind}; {item.incident} needs a " + " or ".join(allowed)
+    if isinstance(item, ShedFire):
+        # The shed's scene has a bay per socket it lists (5 when it lists none).
+        count = len(device.config.model_dump().get("sockets") or []) or 5
+        if item.socket >= count:
+            return (
+                f"{device.id} has {count} sockets (0 to {count - 1}); "
+                f"socket {item.socket} does not exist"
+            )
+    return None
+
+
 def check_against_site(scenario: Scenario, site: Site) -> list[str]:
     """What in the scenario the site contradicts: unknown devices, incidents of the wrong kind."""
-    kinds = {device.id: str(device.kind) for device in site.devices}
+    devices = {device.id: device for device in site.devices}
     problems = [
         f"devices[{i}]: {device!r} is not a device of site {site.id}"
         for i, device in enumerate(scenario.devices)
-        if device not in kinds
+        if device not in devices
     ]
     playing = set(scenario.devices)
     for i, item in enumerate(scenario.timeline):
@@ -230,13 +255,10 @@ def check_against_site(scenario: Scenario, site: Site) -> list[str]:
         if item.device not in playing:
             problems.append(f"{where}: device {item.device!r} is not listed under devices")
             continue
-        allowed = INCIDENT_DEVICE_KINDS[item.incident]
-        kind = kinds.get(item.device)
-        if kind and allowed is not None and kind not in allowed:
-            problems.append(
-                f"{where}: {item.device} is a {kind}; {item.incident} needs a "
-                + " or ".join(allowed)
-            )
+        device = devices.get(item.device)
+        problem = incident_problem(item, device) if device is not None else None
+        if problem:
+            problems.append(f"{where}: {problem}")
         if item.at > scenario.duration_s:
             problems.append(f"{where}: at {item.at} s is after the end ({scenario.duration_s} s)")
     for i, expectation in enumerate(scenario.expect):

@@ -70,13 +70,14 @@ def test_a_misspelt_incident_or_field_says_where_and_what(site: Site) -> None:
     assert "bad.yaml: timeline[1].stay: Extra inputs are not permitted" in message
 
 
-def test_an_expectation_needs_an_alert_or_a_status(site: Site) -> None:
+def test_an_expectation_needs_an_alert_a_status_or_a_command(site: Site) -> None:
     message = _errors(
         site,
         "name: x\nduration_s: 10\ndevices: [fl-010101-1]\n"
         "expect:\n  - {device: fl-010101-1, within_s: 5}\n",
     )
-    assert "bad.yaml: expect[0]" in message and "exactly one of `alert` and `status`" in message
+    assert "bad.yaml: expect[0]" in message
+    assert "exactly one of `alert`, `status` and `command`" in message
 
 
 def test_a_missing_scenario_lists_the_bundled_ones() -> None:
@@ -109,11 +110,71 @@ def test_two_runs_with_the_same_seed_render_identical_frames(site: Site) -> None
 def test_latency_counts_from_the_incident_and_a_late_alert_fails(site: Site) -> None:
     scenario = load_scenario(SCENARIO_DIR / "fire_lane.yaml", site)
     on_time = Observed("fl-010101-1", "fire_lane_occupied", "raised", 140.0, 0.05)
-    [alert, others] = judge(scenario, [on_time])
+    alarm = Observed("fl-010101-1", "command", "alarm_on", 140.2)
+    [alert, switched, others] = judge(scenario, [on_time, alarm])
     assert alert.passed and alert.latency_s == pytest.approx(125.0)
+    assert switched.passed and "command alarm_on to fl-010101-1" in switched.what
+    assert others.passed
     late = Observed("fl-010101-1", "fire_lane_occupied", "raised", 155.0, 0.05)
-    assert not judge(scenario, [late])[0].passed
+    assert not judge(scenario, [late, alarm])[0].passed
     stray = Observed("alarm-010101-1", "smoke", "raised", 30.0)
-    outcomes = judge(scenario, [on_time, stray])
-    assert [o.passed for o in outcomes] == [True, False]
-    assert "smoke on alarm-010101-1" in outcomes[1].what
+    outcomes = judge(scenario, [on_time, alarm, stray])
+    assert [o.passed for o in outcomes] == [True, True, False]
+    assert "smoke on alarm-010101-1" in outcomes[2].what
+
+
+def test_a_fire_at_a_socket_the_shed_does_not_have_is_refused_at_load(site: Site) -> None:
+    message = _errors(
+        site,
+        "name: x\nduration_s: 10\ndevices: [shed-020102-1]\n"
+        "timeline:\n  - {at: 1, incident: shed_fire, device: shed-020102-1, socket: 9}\n",
+    )
+    assert "bad.yaml: timeline[0] (shed_fire): shed-020102-1 has 7 sockets (0 to 6)" in message
+
+
+def test_the_console_is_told_why_an_injection_cannot_be_played(site: Site) -> None:
+    from gridwatch.settings import load_settings
+    from simulators.control import SimulationControl
+
+    control = SimulationControl(load_settings(site_id=site.id), site)
+    control.handle(
+        {"action": "inject", "device": "shed-020102-1", "incident": "shed_fire", "socket": 9}
+    )
+    assert (
+        "shed-020102-1 has 7 sockets (0 to 6); socket 9 does not exist" in control.state()["error"]
+    )
+    control.handle({"action": "inject", "device": "fl-010101-1", "incident": "drop_object"})
+    assert control.state()["error"] == "bad incident: floor: Field required"
+    assert control.state()["running"] is None, "nothing started for a refused request"
+
+
+def test_a_device_taken_offline_shows_its_will_then_its_return_not_its_joining() -> None:
+    from simulators.control import followed_statuses
+
+    injection = {"incident": "device_offline", "device": "fl-1", "at": 10.0}
+    heard = [
+        Observed("fl-1", "status", "online", 9.5),  # joining the session, before the incident
+        Observed("fl-2", "status", "offline", 10.0),  # another device
+        Observed("fl-1", "status", "offline", 10.2),
+        Observed("fl-1", "status", "online", 40.3),
+        Observed("fl-1", "status", "offline", 80.0),  # a later drop: another injection's
+    ]
+    assert followed_statuses(injection, heard) == [
+        {"device": "fl-1", "event": "offline", "latency_s": 0.2},
+        {"device": "fl-1", "event": "online", "latency_s": 30.3},
+    ]
+    assert followed_statuses({**injection, "incident": "park_car"}, heard) == []
+
+
+def test_a_command_the_device_never_received_fails_and_one_received_passes(site: Site) -> None:
+    scenario = load_scenario(SCENARIO_DIR / "elevator_ebike.yaml", site)
+    [command] = [e for e in scenario.expect if e.command]
+    assert (command.command, command.device) == ("hold_doors_and_warn", "evc-010102-02-1")
+    alert = Observed("ev-010102-02-1", "ebike_in_elevator", "raised", 30.0, 0.1)
+    held = Observed("evc-010102-02-1", "command", "hold_doors_and_warn", 30.5)
+    outcomes = {o.what: o for o in judge(scenario, [alert, held])}
+    held_line = next(o for what, o in outcomes.items() if "command hold_doors" in what)
+    assert held_line.passed and held_line.latency_s == pytest.approx(5.5)
+    assert all(o.passed for o in outcomes.values()), "a command is no unexpected alert"
+    [missing] = [o for o in judge(scenario, [alert]) if "command" in o.what]
+    assert not missing.passed and missing.detail == "never came"

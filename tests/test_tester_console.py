@@ -9,6 +9,8 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -123,3 +125,130 @@ def test_a_tester_drops_an_object_and_sees_its_alert_with_latency(
     assert "drop_object" in row and FACADE in row
     latency_s = float(alert["text"].split(": ")[1].split(" s")[0])
     assert 0 <= latency_s < 5, "a fall takes a couple of seconds to be seen"
+
+
+OFFLINE_CAMERA = "fl-010105-1"
+OFFLINE_S = 6
+
+# The WCAG contrast ratio of an element's text colour against its background colour.
+CONTRAST_JS = """
+const style = getComputedStyle(document.getElementById(arguments[0]));
+const lum = (css) => {
+  const [r, g, b] = css.match(/[\\d.]+/g).slice(0, 3).map(Number).map((v) => {
+    v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+const [hi, lo] = [lum(style.color), lum(style.backgroundColor)].sort((a, b) => b - a);
+return (hi + 0.05) / (lo + 0.05);
+"""
+
+
+def _click_on_map(driver: WebDriver, device_id: str) -> None:
+    """Click the device's marker on the console's map, as a tester does."""
+    trace, point = wait_for(
+        lambda: driver.execute_script(
+            "const plot = document.querySelector('#tester-map .js-plotly-plot');"
+            "if (!plot || !plot.data) return null;"
+            "for (let c = 0; c < plot.data.length; c++) {"
+            "  const i = (plot.data[c].customdata || [])"
+            "    .findIndex(v => v.endsWith('|' + arguments[0]));"
+            "  if (i >= 0) return [c, i];"
+            "}"
+            "return null;",
+            device_id,
+        ),
+        timeout_s=WAIT_S,
+        what=f"{device_id} on the map",
+    )
+    traces = driver.find_elements(By.CSS_SELECTOR, "#tester-map .scatterlayer .trace")
+    marker = traces[trace].find_elements(By.CSS_SELECTOR, ".point")[point]
+    ActionChains(driver).move_to_element(marker).click().perform()
+
+
+def _picked(driver: WebDriver, device_id: str) -> bool:
+    """Whether the device is picked; if not, click its option in the open device list (the
+    menu may redraw under the pointer: then the next call tries again)."""
+    if device_id in (_text(driver, "tester-device") or ""):
+        return True
+    try:
+        driver.find_element(By.XPATH, f"//*[@role='option'][contains(., '{device_id}')]").click()
+    except (StaleElementReferenceException, NoSuchElementException):
+        pass
+    return False
+
+
+def test_a_tester_clicks_a_camera_on_the_map_takes_it_offline_and_sees_it_come_back(
+    system: SimulationControl, settings: Settings
+) -> None:
+    with serve_dashboard(settings) as url:
+        driver = chromium_driver(1600, 1000)
+        try:
+            driver.get(url + "tester")
+            wait_for(
+                lambda: any(
+                    w in (_text(driver, "tester-running") or "") for w in ("scene", "idle")
+                ),
+                timeout_s=WAIT_S,
+                what="the console to hear from the simulator",
+            )
+            for field in ("tester-floor", "tester-offline-s"):
+                contrast = driver.execute_script(CONTRAST_JS, field)
+                assert contrast >= 4.5, f"the text of {field} is unreadable ({contrast:.1f}:1)"
+            # Other devices stand on the same spot: the click offers all of them.
+            _click_on_map(driver, OFFLINE_CAMERA)
+            here = wait_for(
+                lambda: "here" in (text := _text(driver, "tester-here") or "") and text,
+                timeout_s=10,
+                what="the devices at the clicked spot",
+            )
+            count = int(here.split()[1])
+            assert count >= 2, here
+            driver.find_element(By.ID, "tester-device").click()
+            offered = wait_for(
+                lambda: driver.execute_script(
+                    "return Array.from(document.querySelectorAll('[role=option]'),"
+                    " el => el.innerText);"
+                ),
+                timeout_s=10,
+                what="the device list to open",
+            )
+            assert len(offered) == count and any(OFFLINE_CAMERA in o for o in offered), offered
+            wait_for(
+                lambda: _picked(driver, OFFLINE_CAMERA),
+                timeout_s=10,
+                what=f"{OFFLINE_CAMERA} to be picked from the devices there",
+            )
+            _choose(driver, "tester-incident", "take offline")
+            seconds = driver.find_element(By.ID, "tester-offline-s")
+            seconds.clear()
+            seconds.send_keys(str(OFFLINE_S))
+            driver.find_element(By.ID, "tester-inject").click()
+            row = f"#tester-injections .tester-injection[data-device='{OFFLINE_CAMERA}']"
+
+            def offline_then_back() -> str | None:
+                # Read in one go: the table is redrawn every second.
+                kinds, text = driver.execute_script(
+                    "const row = document.querySelector(arguments[0]);"
+                    "if (!row) return [[], ''];"
+                    "return [Array.from(row.querySelectorAll('.tester-alert'),"
+                    " el => el.dataset.type), row.innerText];",
+                    row,
+                )
+                return text if kinds == ["status:offline", "status:online"] else None
+
+            try:
+                statuses = wait_for(
+                    offline_then_back,
+                    timeout_s=WAIT_S,
+                    what="the camera to go offline and come back on the console",
+                )
+            except AssertionError as err:
+                page = {name: _text(driver, f"tester-{name}") for name in PANELS}
+                raise AssertionError(f"{err}; the page shows {page}") from None
+        finally:
+            driver.quit()
+    assert "device_offline" in statuses
+    back = float(statuses.split("online")[-1].split(": ")[1].split(" s")[0])
+    assert OFFLINE_S - 1 <= back <= OFFLINE_S + 3, "back after the time asked for"

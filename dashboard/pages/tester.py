@@ -10,28 +10,29 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import time
 import uuid
 from typing import Any
 
 import paho.mqtt.client as paho
-import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard.pages import Page
+from dashboard.pages.tester_map import (
+    device_map,
+    device_options,
+    devices_near,
+    playable_devices,
+)
 from dashboard.queries import DashboardQueries
 from gridwatch.domain import ALERT_TYPE_LABELS
 from gridwatch.mqtt import connect, make_client
 from gridwatch.settings import Settings
-from gridwatch.site import SiteError, load_site
 
 log = logging.getLogger(__name__)
 
 REFRESH_MS = 1000
-# A map click offers the devices this share of the site's span around the spot (~50 m).
-NEAR_SHARE = 0.03
 # (label, incident, device kinds it applies to; None: any device)
 INCIDENTS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("停车占道 park a car", "park_car", ("fire_lane_camera",)),
@@ -44,14 +45,6 @@ INCIDENTS: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("插座过热 socket overheats", "socket_overheat", ("charging_socket",)),
     ("设备离线 take offline", "device_offline", None),
 ]
-PLAYABLE_KINDS = (
-    "fire_lane_camera",
-    "elevator_camera",
-    "facade_camera",
-    "shed_camera",
-    "charging_socket",
-    "smoke_detector",
-)
 # A device taken offline: the last will the broker published for it, and its return.
 STATUS_LABELS = {"offline": "离线 offline", "online": "上线 online"}
 PANEL = {
@@ -102,74 +95,12 @@ class SimulatorLink:
         self.client.loop_stop()
 
 
-def _playable_devices(settings: Settings) -> list[Any]:
-    try:
-        site = load_site(settings.site_dir)
-    except SiteError as err:
-        log.warning("tester console: cannot list devices: %s", err)
-        return []
-    return [device for device in site.devices if str(device.kind) in PLAYABLE_KINDS]
-
-
-def _device_map(devices: list[Any]) -> go.Figure:
-    """The devices where they stand, one colour per kind; a click picks one (no map tiles:
-    the console must work without a network)."""
-    figure = go.Figure()
-    for kind in PLAYABLE_KINDS:
-        mine = [d for d in devices if str(d.kind) == kind]
-        figure.add_trace(
-            go.Scatter(
-                x=[d.lon for d in mine],
-                y=[d.lat for d in mine],
-                mode="markers",
-                name=kind,
-                text=[f"{d.name} ({d.id})" for d in mine],
-                customdata=[f"{d.kind}|{d.id}" for d in mine],
-                hoverinfo="text",
-                marker={"size": 7},
-            )
-        )
-    figure.update_layout(
-        height=260,
-        margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        paper_bgcolor="#0f1a2b",
-        plot_bgcolor="#0f1a2b",
-        font={"color": "#c8d3e6", "size": 10},
-        xaxis={"visible": False},
-        yaxis={"visible": False, "scaleanchor": "x"},
-        legend={"orientation": "h", "y": -0.05},
-        clickmode="event",
-    )
-    return figure
-
-
-def _options(devices: list[Any]) -> list[dict[str, str]]:
-    return [{"label": f"{d.name} ({d.id})", "value": f"{d.kind}|{d.id}"} for d in devices]
-
-
-def devices_near(devices: list[Any], lon: float, lat: float) -> list[Any]:
-    """The devices within NEAR_SHARE of the site's span of a clicked spot, nearest first.
-
-    Many devices stand at one spot (a shed's camera, smoke detector and sockets; a
-    building's cameras), so one marker hides others: a click offers all of them.
-    """
-    if not devices:
-        return []
-    span = max(
-        max(d.lon for d in devices) - min(d.lon for d in devices),
-        max(d.lat for d in devices) - min(d.lat for d in devices),
-    )
-    radius = max(span * NEAR_SHARE, 1e-9)
-    distance = {d.id: math.hypot(d.lon - lon, d.lat - lat) for d in devices}
-    return sorted((d for d in devices if distance[d.id] <= radius), key=lambda d: distance[d.id])
-
-
 def layout(settings: Settings) -> html.Div:
     field = {"marginBottom": "0.6rem"}
     # Dark text: the number fields draw on a light background, as the dropdowns do.
     number = {**field, "color": "#111"}
-    devices = _playable_devices(settings)
-    options = _options(devices)
+    devices = playable_devices(settings)
+    options = device_options(devices)
     return html.Div(
         className="tester",
         style={
@@ -192,7 +123,7 @@ def layout(settings: Settings) -> html.Div:
                     html.Label("设备 Device (list, or click one on the map)"),
                     dcc.Graph(
                         id="tester-map",
-                        figure=_device_map(devices),
+                        figure=device_map(devices),
                         config={"displayModeBar": False},
                     ),
                     html.Div(
@@ -304,7 +235,7 @@ def register_callbacks(app: Dash, queries: DashboardQueries, settings: Settings)
                 found = app.server.extensions["gridwatch_simulator_link"] = SimulatorLink(settings)
             return found  # type: ignore[no-any-return]
 
-    devices = _playable_devices(settings)
+    devices = playable_devices(settings)
 
     @app.callback(
         Output("tester-device", "value"),
@@ -319,13 +250,13 @@ def register_callbacks(app: Dash, queries: DashboardQueries, settings: Settings)
 
         points = (click or {}).get("points") or []
         if ctx.triggered_id == "tester-all-devices" or not points:
-            return no_update, _options(devices), ""
+            return no_update, device_options(devices), ""
         point = points[0]
         here = devices_near(devices, float(point["x"]), float(point["y"]))
         value = point.get("customdata")
         if not here:
             return value, no_update, ""
-        return value, _options(here), f"此处 {len(here)} 台设备 {len(here)} device(s) here"
+        return value, device_options(here), f"此处 {len(here)} 台设备 {len(here)} device(s) here"
 
     @app.callback(Output("tester-incident", "options"), Input("tester-device", "value"))
     def incidents_for(device: str | None) -> list[dict[str, str]]:
