@@ -78,6 +78,32 @@ TEXT: dict[str, tuple[str, str]] = {
     "language": ("English", "中文"),
     "device_types": ("设备类型", "Device types"),
     "new_alert": ("新告警", "New alert"),
+    # the manager view
+    "manager_title": ("社区工作台", "Manager view"),
+    "area": ("辖区", "Area"),
+    "area_everywhere": ("全部辖区", "Everywhere"),
+    "area_assigned": ("派给我的工单", "Orders assigned to me"),
+    "my_alerts": ("辖区告警", "Alerts in my area"),
+    "my_orders": ("辖区工单", "Work orders in my area"),
+    "step_accept": ("受理", "Accept"),
+    "step_start": ("开始处置", "Start"),
+    "step_resolve": ("处置完成", "Resolve"),
+    "step_comment": ("留言", "Comment"),
+    "note_placeholder": ("备注（留言必填）", "Note (needed for a comment)"),
+    "assignee": ("处置人", "Assignee"),
+    "latest_event": ("最新进展", "Latest"),
+    "log_out": ("退出登录", "Log out"),
+    "session_ended": ("登录已失效，请重新登录", "Your login has ended; log in again"),
+    "needs_api": ("工作台需要数据库与接口", "The manager view needs the database and the API"),
+}
+
+ROLE_TEXT: dict[str, tuple[str, str]] = {
+    "grid_worker": ("网格员", "Grid worker"),
+    "property_manager": ("物业管理员", "Property manager"),
+    "operator": ("指挥中心值班员", "Operator"),
+    "department": ("职能部门联系人", "Department contact"),
+    "tester": ("测试员", "Tester"),
+    "admin": ("管理员", "Admin"),
 }
 
 SEVERITY_TEXT: dict[Severity, tuple[str, str]] = {

@@ -25,6 +25,6 @@ class Page:
 
 def all_pages() -> list[Page]:
     """Every page of the dashboard, the first one being the home page."""
-    from dashboard.pages import bigscreen, tester
+    from dashboard.pages import bigscreen, manager, tester
 
-    return [bigscreen.PAGE, tester.PAGE]
+    return [bigscreen.PAGE, tester.PAGE, manager.PAGE]
