@@ -10,8 +10,16 @@ them, and bicycles, strollers, wheelchairs, trolleys and people alone as what is
 
 The alert starts once an e-bike has been seen in most frames for `min_seconds`; a few missed
 frames (someone stepping in front of it, a flicker of the lights) do not restart the count.
+It also starts when the best blob's score, averaged over the last `mean_window_seconds`
+(frames without a blob counting 0), reaches `min_mean_score`: an e-bike standing in the car
+keeps a middling score for the whole ride, where a person or a trolley scores near zero.
 It clears when for `clear_seconds` neither has an e-bike been seen nor does foreground still
 cover most of where it stood, so a person hiding the bike does not end the event.
+
+A site with its own object-detection model (ONNX, see detectors/onnx_objects.py) sets
+`onnx_model`: whenever there is foreground in the car, the model's boxes of the classes in
+`onnx_class_ids` scoring at least `onnx_min_score`, centred inside the car, take the place
+of the built-in classifier; the timing rules above stay the same.
 
 Known limits:
 - Trained on the synthetic camera only. A real camera (other e-bike models, fisheye
@@ -27,8 +35,9 @@ Known limits:
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -37,82 +46,20 @@ import numpy as np
 
 from detectors.background import BackgroundModel
 from detectors.base import Box, Detection
+from detectors.elevator_ebike_config import CAR_ZONE, ElevatorEbikeConfig
 from detectors.elevator_ebike_model import BlobClassifier, blob_features
-from detectors.settings import check_settings, setting
-from detectors.zones import Point, Zone, parse_zones
+from detectors.onnx_objects import OnnxObjectModel
+from detectors.zones import Zone
 
 ALERT_TYPE = "ebike_in_elevator"
-CAR_ZONE = "car"
-WHOLE_FRAME: tuple[Point, ...] = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
 _CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
 # Missed frames shorter than this do not interrupt an e-bike sighting.
 _GAP_SECONDS = 1.0
 # Share of frames in a sighting that must see the e-bike before the alert starts.
 _HIT_SHARE = 0.6
-
-
-@dataclass(frozen=True, eq=False)
-class ElevatorEbikeConfig:
-    """Per-camera settings of the elevator e-bike detector."""
-
-    car: tuple[Point, ...] = WHOLE_FRAME
-    min_seconds: float = setting(
-        2.0, 0, 600, "how long an e-bike must be seen in the car before it is reported"
-    )
-    clear_seconds: float = setting(
-        5.0, 0, 3_600, "how long the e-bike must be gone before the report is cleared"
-    )
-    # Tuned on rendered clips: at 0.5 a bicycle seen from some angles passes for a few
-    # seconds; e-bikes stay in the car long enough to be seen above 0.85 most of the time.
-    min_confidence: float = setting(
-        0.85, 0.01, 0.99, "classifier probability above which a blob counts as an e-bike"
-    )
-    # A person alone seen from the ceiling corner is about 2-4% of the frame, a person with
-    # an e-bike 5-12%; a tenth of that is noise, a bag or a pet.
-    min_blob_area: float = setting(
-        0.01, 1e-4, 1.0, "smallest foreground blob considered, as a fraction of the frame"
-    )
-    process_width: int = setting(
-        320, 64, 1920, "frames are downscaled to this width (px) before processing"
-    )
-    background: np.ndarray | None = field(
-        default=None, metadata={"description": "optional image of the empty car"}
-    )
-
-    def __post_init__(self) -> None:
-        check_settings(self)
-        image = self.background
-        if image is not None and (
-            not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim not in (2, 3)
-        ):
-            raise ValueError("background: expected a uint8 image array (BGR or grey)")
-
-    @classmethod
-    def from_mapping(cls, config: Mapping[str, Any]) -> ElevatorEbikeConfig:
-        """Build from a device config; keys meant for other parts of the system are ignored.
-
-        `zones` is optional: a `car` polygon (normalised 0..1) limits where an e-bike is
-        looked for; a single zone of another name is taken as the car; none = whole frame.
-        """
-        if not isinstance(config, Mapping):
-            raise ValueError(f"elevator e-bike config: expected a mapping, got {config!r}")
-        settings = {
-            f.name: config[f.name] for f in fields(cls) if f.name != "car" and f.name in config
-        }
-        if (
-            isinstance(settings.get("process_width"), float)
-            and float(settings["process_width"]).is_integer()
-        ):
-            settings["process_width"] = int(settings["process_width"])
-        if config.get("zones"):
-            zones = parse_zones(config["zones"], field_name="zones")
-            if CAR_ZONE in zones:
-                settings["car"] = zones[CAR_ZONE].points
-            elif len(zones) == 1:
-                settings["car"] = next(iter(zones.values())).points
-            else:
-                raise ValueError(f"zones: expected a 'car' polygon; zones given: {sorted(zones)}")
-        return cls(**settings)
+# Share of a model's box that must be foreground (an e-bike's frame and wheels fill a third
+# to a half of its box; a box that is all empty car is no e-bike).
+_MODEL_BOX_FOREGROUND = 0.2
 
 
 @dataclass(frozen=True)
@@ -152,6 +99,11 @@ class ElevatorEbikeDetector:
 
     def __init__(self, config: ElevatorEbikeConfig | None = None) -> None:
         self.config = config or ElevatorEbikeConfig()
+        self._objects: OnnxObjectModel | None = None
+        self._threshold = self.config.min_confidence
+        if self.config.onnx_model is not None:
+            self._objects = OnnxObjectModel(self.config.onnx_model, self.config.onnx_input_size)
+            self._threshold = self.config.onnx_min_score
         self._classifier = _classifier()
         self._model = BackgroundModel(process_width=int(self.config.process_width))
         if self.config.background is not None:
@@ -163,6 +115,7 @@ class ElevatorEbikeDetector:
         self._event: _Event | None = None
         self._last_ts: float | None = None
         self._next_track_id = 1
+        self._recent_scores: deque[tuple[float, float]] = deque()  # (frame time, best score)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ElevatorEbikeDetector:
@@ -175,14 +128,20 @@ class ElevatorEbikeDetector:
         """
         if self._last_ts is not None and ts <= self._last_ts:
             return []
-        candidates = self.candidates(frame, ts)
-        best, probability = None, 0.0
-        if candidates:
-            scores = self._classifier.probability(np.stack([c.features for c in candidates]))
-            index = int(np.argmax(scores))
-            best, probability = candidates[index], float(scores[index])
+        if self._objects is not None:
+            best, probability = self._model_sighting(frame, ts)
+        else:
+            candidates = self.candidates(frame, ts)
+            best, probability = None, 0.0
+            if candidates:
+                scores = self._classifier.probability(np.stack([c.features for c in candidates]))
+                index = int(np.argmax(scores))
+                best, probability = candidates[index], float(scores[index])
         if self._event is None:
-            return self._look(best, probability, ts)
+            found = self._look(best, probability, ts)
+            if not found:
+                self._recent_scores.append((ts, probability))
+            return found
         return self._watch(best, probability, ts)
 
     def candidates(self, frame: np.ndarray, ts: float) -> list[Candidate]:
@@ -190,6 +149,20 @@ class ElevatorEbikeDetector:
 
         `update` calls this; it is public so that training can see what the detector sees.
         """
+        image, blobs = self._blobs(frame, ts)
+        h, w = self._foreground.shape
+        found = []
+        for blob, (x, y, bw, bh) in blobs:
+            crop_mask = blob[y : y + bh, x : x + bw]
+            features = blob_features(image[y : y + bh, x : x + bw], crop_mask, h * w)
+            found.append(Candidate(Box(x / w, y / h, bw / w, bh / h), blob, features))
+        return found
+
+    def _blobs(
+        self, frame: np.ndarray, ts: float
+    ) -> tuple[np.ndarray, list[tuple[np.ndarray, tuple[int, int, int, int]]]]:
+        """The lighting-normalised processed image, and the foreground blobs in the car big
+        enough to hold a wheeled item: (bool mask, pixel box x, y, w, h)."""
         if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.ndim != 3:
             raise ValueError(f"frame must be a BGR uint8 array (h, w, 3), got {_describe(frame)}")
         self._last_ts = ts
@@ -204,19 +177,45 @@ class ElevatorEbikeDetector:
         min_pixels = self.config.min_blob_area * h * w
         # Frame brightness is normalised so features do not depend on the lights.
         image = np.clip(seen.image / max(seen.gain, 0.05), 0, 255).astype(np.uint8)
-        found = []
+        blobs = []
         for label in range(1, count):
             x, y, bw, bh, area = (int(v) for v in stats[label])
-            if area < min_pixels:
+            if area >= min_pixels:
+                blobs.append((labels == label, (x, y, bw, bh)))
+        return image, blobs
+
+    def _model_sighting(self, frame: np.ndarray, ts: float) -> tuple[Candidate | None, float]:
+        """The site model's best e-bike box centred in the car, and its score. The model runs
+        only when something stands in the car: an empty car costs no inference."""
+        _, blobs = self._blobs(frame, ts)
+        assert self._objects is not None and self._car_mask is not None
+        if not blobs:
+            return None, 0.0
+        h, w = self._car_mask.shape
+        wanted = set(self.config.onnx_class_ids)
+        for found in self._objects.detect(frame, 0.7 * self._threshold):
+            box = found.box
+            centre_x = min(int((box.x + box.w / 2) * w), w - 1)
+            centre_y = min(int((box.y + box.h / 2) * h), h - 1)
+            if found.class_id not in wanted or not self._car_mask[centre_y, centre_x]:
                 continue
-            blob = labels == label
-            crop_mask = blob[y : y + bh, x : x + bw]
-            features = blob_features(image[y : y + bh, x : x + bw], crop_mask, h * w)
-            found.append(Candidate(Box(x / w, y / h, bw / w, bh / h), blob, features))
-        return found
+            footprint = np.zeros((h, w), bool)
+            top, left = int(box.y * h), int(box.x * w)
+            footprint[
+                top : max(int((box.y + box.h) * h), top + 1),
+                left : max(int((box.x + box.w) * w), left + 1),
+            ] = True
+            # An e-bike wheeled in differs from the empty car: a box over what has always
+            # been there (a poster, the handrail) is the model's mistake, not a new e-bike.
+            covered = footprint & self._foreground
+            if np.count_nonzero(covered) >= _MODEL_BOX_FOREGROUND * np.count_nonzero(footprint):
+                return Candidate(box, covered, np.zeros(0, np.float32)), found.score
+        return None, 0.0
 
     def _look(self, best: Candidate | None, probability: float, ts: float) -> list[Detection]:
-        hit = best is not None and probability >= self.config.min_confidence
+        hit = best is not None and probability >= self._threshold
+        if best is not None and self._steady_score(probability, ts):
+            return self._start_event(best, probability, ts, ts)
         sighting = self._sighting
         if sighting is not None and ts - sighting.last_hit > _GAP_SECONDS:
             sighting = self._sighting = None
@@ -232,13 +231,29 @@ class ElevatorEbikeDetector:
         if not (hit and long_enough and sighting.hits >= _HIT_SHARE * sighting.frames):
             return []
         assert best is not None
+        return self._start_event(best, probability, sighting.started, ts)
+
+    def _steady_score(self, probability: float, ts: float) -> bool:
+        """Whether the best score averaged over the last window (already full) is high."""
+        window = self.config.mean_window_seconds
+        scores = self._recent_scores
+        while scores and scores[0][0] <= ts - window:
+            scores.popleft()
+        full = bool(scores) and scores[0][0] <= ts - 0.9 * window
+        mean = (sum(s for _, s in scores) + probability) / (len(scores) + 1)
+        return full and mean >= self.config.min_mean_score
+
+    def _start_event(
+        self, best: Candidate, probability: float, started: float, ts: float
+    ) -> list[Detection]:
         self._sighting = None
+        self._recent_scores.clear()
         event = self._event = _Event(
             self._next_track_id,
             best.box,
             round(probability, 3),
             best.mask,
-            started=sighting.started,
+            started=started,
             last_seen=ts,
         )
         self._next_track_id += 1
@@ -247,7 +262,7 @@ class ElevatorEbikeDetector:
     def _watch(self, best: Candidate | None, probability: float, ts: float) -> list[Detection]:
         event = self._event
         assert event is not None
-        if best is not None and probability >= 0.7 * self.config.min_confidence:
+        if best is not None and probability >= 0.7 * self._threshold:
             event.last_seen, event.footprint, event.box = ts, best.mask, best.box
             return []
         # Hidden rather than gone: something still covers most of where it stood.
@@ -273,6 +288,8 @@ class ElevatorEbikeDetector:
                 "confidence": event.confidence,
                 "box": [round(v, 4) for v in (event.box.x, event.box.y, event.box.w, event.box.h)],
                 "seen_seconds": round((event.last_seen if cleared else ts) - event.started, 1),
+                # which judged it: the built-in classifier or the site's own model file
+                "model": "built-in" if self._objects is None else self._objects.path.name,
             },
             evidence="none" if cleared else "snapshot",
         )

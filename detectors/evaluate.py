@@ -6,9 +6,11 @@
      "zones": {"lane": [[x, y], ...]}, "events": [{"t_start": s, "t_end": s}]}
 
 A clip is a video file, a folder of image frames (taken in name order, numbers compared as
-numbers) or a single image. Frame times are index / fps. "zones" (normalised 0..1) and
-"events" are optional; events are read and checked but clips are judged as a whole: a clip
-is predicted positive when the detector raised at least one (non-cleared) detection.
+numbers) or a single image (fire lane and elevator only: a fall or a flame's flicker cannot
+be seen in one picture, so such clips are skipped with that reason). Frame times are
+index / fps. "zones" (normalised 0..1) and "events" are optional; events are read and
+checked but clips are judged as a whole: a clip is predicted positive when the detector
+raised at least one (non-cleared) detection.
 
 Two optional keys go beyond the contract:
 - "config": detector settings for this clip, e.g. {"dwell_seconds": 30} for short clips.
@@ -28,7 +30,9 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +44,9 @@ from detectors.registry import DETECTOR_DEVICE_KINDS, create_detector
 from detectors.zones import parse_zones
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+# The setting that holds how long a condition must last, per detector that can judge a single
+# image (set to 0 there). A fall and a flame's flicker need frames: single images are skipped.
+SINGLE_IMAGE_DWELL = {"fire_lane": "dwell_seconds", "elevator_ebike": "min_seconds"}
 WHOLE_FRAME = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
 
 
@@ -108,31 +115,24 @@ class _Tally:
 
 
 def evaluate_dataset(
-    dataset_dir: Path, progress: Callable[[str], None] = lambda s: None
+    dataset_dir: Path, progress: Callable[[str], None] = lambda s: None, workers: int = 1
 ) -> dict[str, Any]:
     """Run each clip of the dataset through its detector; per-detector precision, recall, F1
     and frames/s (detector time only, not decoding). Precision, recall or F1 is None where it
-    is undefined (no positive predictions, or no positive clips)."""
+    is undefined (no positive predictions, or no positive clips). `workers` processes judge
+    clips side by side (each clip has its own detector, so the verdicts do not change)."""
     dataset_dir = Path(dataset_dir)
     entries = read_manifest(dataset_dir)
     progress(f"{len(entries)} clips in {dataset_dir / 'manifest.jsonl'}")
     tallies: dict[str, _Tally] = {}
-    for number, entry in enumerate(entries, 1):
-        tally = tallies.setdefault(entry.detector, _Tally())
-        try:
-            predicted, frames, seconds = _run_clip(entry)
-        except ClipSkipped as skip:
-            tally.skipped.append({"clip": entry.clip, "line": entry.line, "reason": str(skip)})
-            progress(f"[{number}/{len(entries)}] {entry.clip}: skipped, {skip}")
-            continue
-        tally.add(entry.positive, predicted)
-        tally.frames += frames
-        tally.seconds += seconds
-        verdict = "ok" if predicted == entry.positive else "WRONG"
-        progress(
-            f"[{number}/{len(entries)}] {entry.clip}: {entry.detector} "
-            f"positive={entry.positive} predicted={predicted} {verdict} ({frames} frames)"
-        )
+    parallel = None
+    if workers > 1 and len(entries) > 1:
+        parallel = get_context("spawn").Pool(min(workers, len(entries)))
+    with parallel or nullcontext():
+        judged = parallel.imap(_judge, entries) if parallel else map(_judge, entries)
+        for number, (entry, outcome) in enumerate(zip(entries, judged, strict=True), 1):
+            tally = tallies.setdefault(entry.detector, _Tally())
+            _count(tally, entry, outcome, f"[{number}/{len(entries)}] {entry.clip}", progress)
     result = {"eval": str(dataset_dir), "detectors": {k: t.summary() for k, t in tallies.items()}}
     for name, summary in result["detectors"].items():
         progress(
@@ -141,6 +141,36 @@ def evaluate_dataset(
             f"{summary['skipped']} skipped"
         )
     return result
+
+
+def _judge(entry: ClipEntry) -> tuple[bool, int, float] | ClipSkipped:
+    """A clip's verdict (predicted, frames, detector seconds), or why it was skipped."""
+    try:
+        return _run_clip(entry)
+    except ClipSkipped as skip:
+        return skip
+
+
+def _count(
+    tally: _Tally,
+    entry: ClipEntry,
+    outcome: tuple[bool, int, float] | ClipSkipped,
+    prefix: str,
+    progress: Callable[[str], None],
+) -> None:
+    if isinstance(outcome, ClipSkipped):
+        tally.skipped.append({"clip": entry.clip, "line": entry.line, "reason": str(outcome)})
+        progress(f"{prefix}: skipped, {outcome}")
+        return
+    predicted, frames, seconds = outcome
+    tally.add(entry.positive, predicted)
+    tally.frames += frames
+    tally.seconds += seconds
+    verdict = "ok" if predicted == entry.positive else "WRONG"
+    progress(
+        f"{prefix}: {entry.detector} "
+        f"positive={entry.positive} predicted={predicted} {verdict} ({frames} frames)"
+    )
 
 
 def read_manifest(dataset_dir: Path) -> list[ClipEntry]:
@@ -214,6 +244,11 @@ def _run_clip(entry: ClipEntry) -> tuple[bool, int, float]:
         raise ManifestError(f"line {entry.line}: {err}") from err
     if detector is None:
         raise ClipSkipped(f"detector '{entry.detector}' is not implemented yet")
+    if single and entry.detector not in SINGLE_IMAGE_DWELL:
+        raise ClipSkipped(
+            f"a single image cannot be judged by {entry.detector} (it needs the motion "
+            "between frames); give a video or a folder of frames"
+        )
     if single and "background" not in config:
         raise ClipSkipped(
             "a single image has nothing to compare with; add a 'background' image of the "
@@ -246,8 +281,8 @@ def _detector_config(entry: ClipEntry, single: bool) -> dict[str, Any]:
         config["zones"] = {"lane": lane}
     elif entry.zones:
         config.setdefault("zones", dict(entry.zones))
-    if single:
-        config["dwell_seconds"] = 0  # a single image is judged on presence
+    if single and entry.detector in SINGLE_IMAGE_DWELL:
+        config[SINGLE_IMAGE_DWELL[entry.detector]] = 0  # a single image is judged on presence
     if entry.background is not None:
         image = cv2.imread(str(entry.background), cv2.IMREAD_COLOR)
         if image is None:

@@ -43,6 +43,12 @@ from detectors.zones import parse_zones
 
 ALERT_TYPE = "falling_object"
 FACADE_ZONE = "facade"
+# Share of the frames of a fall in which the object must have been seen (rain hides it in
+# some; chains of rain streaks matched across gaps fill half or less).
+_MIN_SEEN_SHARE = 0.55
+# Sideways travel allowed per pixel of fall: a throw from a balcony carries the object a
+# metre or two along the wall while it drops the 3 m or more needed to report it.
+_MAX_SIDEWAYS_PER_DOWN = 2.0
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,7 @@ class FallingObjectDetector:
         self._reported: list[Track] = []  # confirmed tracks not yet cleared
         self._past_releases: list[tuple[float, float]] = []  # (release time, x) of reports
         self._last_ts: float | None = None
+        self._frame_interval: float | None = None  # seconds, shortest seen lately
         self._next_id = 1
 
     @classmethod
@@ -131,6 +138,12 @@ class FallingObjectDetector:
             raise ValueError(f"frame must be a BGR uint8 array, got {type(frame).__name__}")
         if self._last_ts is not None and ts <= self._last_ts:
             return []
+        if self._last_ts is not None:
+            step = ts - self._last_ts
+            previous = self._frame_interval
+            # The camera's frame interval: the shortest step, forgetting slowly (dropped frames
+            # make steps longer, a camera switched to a faster rate makes them shorter).
+            self._frame_interval = step if previous is None else min(step, previous * 1.01)
         self._last_ts = ts
         grey = self._prepare(frame)
         if self._background is None or self._background.shape != grey.shape:
@@ -269,6 +282,18 @@ class FallingObjectDetector:
             return False
         steps = np.diff(track.h)
         if np.count_nonzero(steps > 0.3) > 1:  # never up, bar one jittery frame
+            return False
+        if self._frame_interval is not None:
+            # A falling body is in view in (nearly) every frame of its fall; a chain of rain
+            # streaks picked up here and there over a second is not one body.
+            frames = (track.t[-1] - track.t[0]) / self._frame_interval + 1
+            if len(track.t) < _MIN_SEEN_SHARE * frames:
+                return False
+        # Something let go of falls mostly down; a bird gliding or diving crosses the picture.
+        assert self._background is not None
+        h, w = self._background.shape
+        sideways = abs(track.x[-1] - track.x[0]) * w
+        if sideways > _MAX_SIDEWAYS_PER_DOWN * (track.y[-1] - track.y[0]) * h:
             return False
         fit = fit_fall(track)
         if abs(fit.g_estimate - GRAVITY) > config.gravity_tolerance * GRAVITY:

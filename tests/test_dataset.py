@@ -16,10 +16,11 @@ from click.testing import CliRunner
 
 from detectors.evaluate import evaluate_dataset, read_manifest
 from gridwatch.cli import main
-from simulators.dataset import manifest_line, plan_dataset, write_dataset
+from simulators.dataset import film_clip, manifest_line, plan_dataset, write_dataset
 
 SEED = 5
 CLIPS = 4
+TUNING_SEED, SLICE = 4000, (2, 3)  # the seed the detectors were tuned on (DETECTORS.md)
 FEED_FPS = {"fire_lane": 5, "elevator_ebike": 5, "falling_object": 10, "charging_shed": 5}
 
 
@@ -44,10 +45,12 @@ def manifest(root: Path) -> list[dict]:
 def test_the_same_seed_writes_the_same_bytes(fire_lane_dataset: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
     lines: list[str] = []
-    write_dataset(again, "fire_lane", CLIPS, SEED, progress=lines.append)
+    # Filmed by two processes this time: the bytes must not depend on it.
+    write_dataset(again, "fire_lane", CLIPS, SEED, progress=lines.append, workers=2)
 
     assert files_of(again) == files_of(fire_lane_dataset)
     assert len(lines) == CLIPS and all(f"/{CLIPS}]" in line for line in lines)
+    assert [line.split("]")[0] for line in lines] == [f"[{k}/{CLIPS}" for k in range(1, CLIPS + 1)]
     other = [manifest_line(c, "x") for c in plan_dataset("fire_lane", CLIPS, SEED + 1)]
     assert other != [manifest_line(c, "x") for c in plan_dataset("fire_lane", CLIPS, SEED)]
 
@@ -95,6 +98,9 @@ def test_other_cameras_plan_clips_in_the_contract(detector: str, tmp_path: Path)
     assert all(low <= s <= high for s in seconds)
     if detector == "falling_object":
         assert all(line["config"]["floor_lines"] and line["zones"]["facade"] for line in lines)
+        # Drops from the third floor up: lower ones fall less than the 3 m a report needs.
+        floors = [floor for clip in planned for _, _, floor in clip.plan.scene.falls()]
+        assert len(floors) == CLIPS // 2 and min(floors) >= 3
     if detector == "charging_shed":
         assert all(len(line["config"]["socket_boxes"]) >= 4 for line in lines)
 
@@ -132,3 +138,22 @@ def test_a_dataset_is_not_written_over_another(fire_lane_dataset: Path) -> None:
         write_dataset(fire_lane_dataset, "fire_lane", 2, SEED)
     with pytest.raises(ValueError, match="unknown detector"):
         write_dataset(fire_lane_dataset.parent / "new", "smoke", 2, SEED)
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        write_dataset(fire_lane_dataset.parent / "new", "fire_lane", 2, SEED, workers=0)
+
+
+@pytest.mark.parametrize("detector", ["elevator_ebike", "falling_object", "charging_shed"])
+def test_detectors_still_judge_a_slice_of_the_benchmark_right(
+    detector: str, tmp_path: Path
+) -> None:
+    """Two clips of the tuning set (one with the incident, one with only distractions),
+    filmed and judged as `gridwatch eval` does: a regression shows here before the full run."""
+    lines = [
+        film_clip((tmp_path, detector, 200, TUNING_SEED, index, "frames"))[0] for index in SLICE
+    ]
+    (tmp_path / "manifest.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+
+    scores = evaluate_dataset(tmp_path)["detectors"][detector]
+
+    assert [line["positive"] for line in lines] == [True, False]
+    assert (scores["tp"], scores["tn"], scores["skipped"]) == (1, 1, 0)
