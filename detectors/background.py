@@ -89,16 +89,16 @@ class BackgroundModel:
                 return ModelFrame(image, np.zeros(image.shape[:2], bool), 1.0)
         assert self._background is not None and self._still_since is not None
         gain = self._estimate_gain(image)
-        foreground = _largest_difference(image, self._background * gain) > max(
+        foreground = largest_difference(image, self._background * gain) > max(
             6.0, self.threshold * gain
         )
         if self._previous is None:
             changed = np.zeros(foreground.shape, bool)
         else:
             carried = self._previous * (gain / self._previous_gain)
-            changed = _largest_difference(image, carried) > max(4.0, self.change_threshold * gain)
+            changed = largest_difference(image, carried) > max(4.0, self.change_threshold * gain)
         still = _drop_moving_patches(foreground & ~changed, changed)
-        self._still_since = np.where(still, self._still_since, ts)
+        self._still_since[~still] = ts
 
         # Learn only where nothing is in front of the background (with a margin around
         # foreground, whose blurred edges would otherwise leak in).
@@ -188,7 +188,10 @@ def _brightness(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2GRAY)
 
 
-def _largest_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per pixel, the absolute difference of the channel that differs most."""
+def largest_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pixel, the absolute difference of the channel that differs most.
+
+    (cv2 per-channel maxima: numpy's reduction over a 3-long last axis is ~40x slower.)
+    """
     blue, green, red = cv2.split(cv2.absdiff(a, b))
     return cv2.max(cv2.max(blue, green), red)

@@ -47,7 +47,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from detectors.background import BackgroundModel, ModelFrame
+from detectors.background import BackgroundModel, ModelFrame, largest_difference
 from detectors.base import Box, Detection
 from detectors.settings import check_settings, setting
 
@@ -197,29 +197,25 @@ class ShedFireDetector:
         """Flame regions that have lasted `min_seconds`, and whether any flame is seen now."""
         assert self._fire_avg is not None and self._flicker_avg is not None
         assert self._flame_since is not None and self._previous is not None
-        blue, green, red = cv2.split(seen.image)
-        # Orange to yellow: red high, green well above blue. Red clothes and tail lights keep
-        # green close to blue. Flames are bright by themselves, so no scaling with the gain.
-        coloured = (red > 150) & (red >= green) & (green - blue > 35) & (red - blue > 90)
-        fiery = coloured & seen.foreground
-        change = np.abs(seen.image - self._previous).max(axis=2) > 20
-        flickering = fiery & change
+        fiery, flickering = _fire_coloured(seen.image, self._previous, seen.foreground)
         rate = 1.0 - math.exp(-dt / 1.5)  # about the last 1.5 s of frames
         cv2.accumulateWeighted(fiery.astype(np.float32), self._fire_avg, rate)
         cv2.accumulateWeighted(flickering.astype(np.float32), self._flicker_avg, rate)
         steady = (self._fire_avg > 0.3).astype(np.uint8)
+        if not steady.any():  # the usual case: nothing fire-coloured has lasted
+            self._flame_since.fill(math.inf)
+            return [], False
         steady = cv2.morphologyEx(steady, cv2.MORPH_CLOSE, _KERNEL7)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(steady, connectivity=8)
         h, w = steady.shape
         min_pixels = self.config.min_flame_area * h * w
-        good = np.zeros(count, bool)
-        for label in range(1, count):
-            if stats[label, cv2.CC_STAT_AREA] < min_pixels:
-                continue
-            region = labels == label
-            fire = float(self._fire_avg[region].sum())
-            flicker = float(self._flicker_avg[region].sum())
-            good[label] = flicker >= self.config.min_flicker * fire
+        # Per region: summed share of frames fire-coloured, and fire-coloured and changing.
+        fire = np.bincount(labels.ravel(), self._fire_avg.ravel(), minlength=count)
+        flicker = np.bincount(labels.ravel(), self._flicker_avg.ravel(), minlength=count)
+        good = (stats[:, cv2.CC_STAT_AREA] >= min_pixels) & (
+            flicker >= self.config.min_flicker * fire
+        )
+        good[0] = False
         now = good[labels]
         self._flame_since = np.where(now, np.minimum(self._flame_since, ts), math.inf)
         lasting = []
@@ -361,10 +357,41 @@ class ShedFireDetector:
         return None
 
 
+def _fire_coloured(
+    image: np.ndarray, previous: np.ndarray, foreground: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels new in the picture that are fire-coloured, and those of them that also changed
+    by more than 20 levels since the previous frame: two bool masks."""
+    if np.count_nonzero(foreground) > foreground.size // 4:
+        coloured, flickering = _flame_colour_test(image, largest_difference(image, previous))
+        return coloured & foreground, flickering & foreground
+    # Only what is new in the picture can be a flame, usually a small part of the frame:
+    # testing those pixels alone is several times cheaper.
+    where = np.nonzero(foreground)
+    pixels = image[where]
+    moved = np.abs(pixels - previous[where])
+    coloured, flickering = _flame_colour_test(
+        pixels[:, None, :], np.maximum(np.maximum(moved[:, 0], moved[:, 1]), moved[:, 2])[:, None]
+    )
+    fiery, flickering_frame = np.zeros_like(foreground), np.zeros_like(foreground)
+    fiery[where], flickering_frame[where] = coloured[:, 0], flickering[:, 0]
+    return fiery, flickering_frame
+
+
+def _flame_colour_test(image: np.ndarray, changed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fire-coloured pixels, and those that changed by more than 20 levels."""
+    blue, green, red = image[..., 0], image[..., 1], image[..., 2]
+    # Orange to yellow: red high, green well above blue. Red clothes and tail lights keep
+    # green close to blue. Flames are bright by themselves, so no scaling with the gain.
+    coloured = (red > 150) & (red >= green) & (green - blue > 35) & (red - blue > 90)
+    return coloured, coloured & (changed > 20)
+
+
 def _cell_look(image: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, ...]:
     """Per cell: saturation and contrast, each relative to brightness, and brightness."""
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    chroma = image.max(axis=2) - image.min(axis=2)
+    blue, green, red = cv2.split(image)
+    chroma = cv2.max(cv2.max(blue, green), red) - cv2.min(cv2.min(blue, green), red)
     gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
     edges = np.abs(gx) + np.abs(gy)

@@ -13,10 +13,10 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from detectors.base import Detection, Detector
+from detectors.jpeg import decode_jpeg, frame_width_needed, reduction_for
 from detectors.registry import create_detector
 from ingest.codecs import Frame
 from ingest.devices import DeviceInfo
@@ -93,18 +93,25 @@ class _Worker:
     def _run(self) -> None:
         while (item := self._next()) is not None:
             device, frame = item
-            image = cv2.imdecode(np.frombuffer(frame.jpeg, np.uint8), cv2.IMREAD_COLOR)
+            detector = self._detector(device)
+            # Decoded no larger than the detector works at (detectors/jpeg.py).
+            reduction = reduction_for(frame.jpeg, frame_width_needed(detector))
+            image = decode_jpeg(frame.jpeg, reduction)
             if image is None:
                 self._counters.undecodable += 1
                 self._on_bad_jpeg(device, frame)
                 continue
-            detector = self._detector(device)
             self._counters.processed += 1
             if detector is None:
                 continue
             if self._on_frame is not None:
                 self._on_frame(self.index, device, frame)
-            for detection in detector.update(image, frame.ts):
+            detections = detector.update(image, frame.ts)
+            if detections and reduction > 1:
+                # The evidence snapshot shows the frame at the camera's own resolution.
+                full = decode_jpeg(frame.jpeg)
+                image = image if full is None else full
+            for detection in detections:
                 try:
                     self._handler(self.index, device, detection, image)
                 except Exception:  # one bad alert write must not stop the camera's feed
