@@ -44,9 +44,7 @@ def _processes_in_sessions(session_ids: set[int]) -> list[int]:
     return alive
 
 
-def test_sigterm_stops_every_part_that_up_started(
-    fresh_database_url: str, tmp_path: Path
-) -> None:
+def test_sigterm_stops_every_part_that_up_started(fresh_database_url: str, tmp_path: Path) -> None:
     mqtt_port, web_port = free_port(), free_port()
     env = dict(
         os.environ,

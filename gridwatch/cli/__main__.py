@@ -1,0 +1,5 @@
+"""`python -m gridwatch.cli`: the `gridwatch` command."""
+
+from gridwatch.cli import main
+
+main()
