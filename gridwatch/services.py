@@ -75,11 +75,13 @@ def start_local_broker(data_dir: Path, port: int | None = None) -> LocalBroker:
     )
     if mosquitto:
         conf = data_dir / "mosquitto.conf"
-        # Queue limits raised: with the defaults a slow QoS 1 subscriber loses messages.
+        # Queue bounded by bytes, the count set far above them: with the defaults a slow QoS 1
+        # subscriber loses messages, and a count of 100,000 overflowed in seconds under load.
         conf.write_text(
             f"listener {port} {host}\n"
             "allow_anonymous true\n"
-            "max_queued_messages 100000\n"
+            "max_queued_messages 10000000\n"
+            "max_queued_bytes 1073741824\n"
             "max_inflight_messages 1000\n"
             "message_size_limit 4194304\n"
             f"persistence true\npersistence_location {data_dir}/\n",
