@@ -94,6 +94,8 @@ def publish_stream(
     publishing after this many seconds even if count is not reached. With a session expiry
     the publisher keeps a persistent session, so a broker restart in the middle loses
     nothing: paho resends what was not acknowledged. Returns (messages published, seconds).
+    A PUBACK other than Success (MQTT 5: "No matching subscribers" when the broker had no
+    session to queue it for) means the broker dropped the message: that raises at the end.
     """
     client = paho.Client(
         paho.CallbackAPIVersion.VERSION2,
@@ -103,12 +105,15 @@ def publish_stream(
     client.max_inflight_messages_set(PUBLISH_WINDOW)
     client.reconnect_delay_set(min_delay=1, max_delay=2)
     acked = 0
+    dropped: list[str] = []  # reason codes of PUBACKs that were not Success
     room = threading.Condition()
 
-    def on_publish(*_: object) -> None:
+    def on_publish(_c: object, _u: object, _mid: int, reason: object, _p: object) -> None:
         nonlocal acked
         with room:
             acked += 1
+            if getattr(reason, "value", 0) != 0:
+                dropped.append(str(reason))
             room.notify()
 
     client.on_publish = on_publish
@@ -138,6 +143,11 @@ def publish_stream(
     client.loop_stop()
     if not finished:
         raise RuntimeError(f"broker acknowledged only {acked} of {published} messages")
+    if dropped:
+        raise RuntimeError(
+            f"the broker refused or had no subscriber for {len(dropped)} of {published}"
+            f" messages ({', '.join(sorted(set(dropped)))})"
+        )
     return published, elapsed
 
 

@@ -8,6 +8,8 @@ amqtt, if not) and PostgreSQL from the `pgserver` pip package.
 from __future__ import annotations
 
 import logging
+import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -60,7 +62,8 @@ class LocalBroker:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=5)
+                # Mosquitto saves its persistence file on SIGTERM; a kill would lose it.
+                self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
 
@@ -80,6 +83,10 @@ def start_local_broker(data_dir: Path, port: int | None = None) -> LocalBroker:
         conf.write_text(
             f"listener {port} {host}\n"
             "allow_anonymous true\n"
+            # Started as root, Mosquitto would switch to the `mosquitto` account, which cannot
+            # write data_dir: every save of its persistence fails and a restart loses all
+            # sessions and queued messages. It runs as whoever starts it instead.
+            f"user {pwd.getpwuid(os.geteuid()).pw_name}\n"
             "max_queued_messages 10000000\n"
             "max_queued_bytes 1073741824\n"
             "max_inflight_messages 1000\n"
