@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from dispatch.config_files import read_yaml_model
 from gridwatch.domain import Severity
 
 
@@ -128,18 +128,7 @@ def load_deadlines(path: Path | None) -> DeadlineTable:
     """The default table, with the rules of the YAML file at `path` (if any) laid over it."""
     if path is None:
         return DEFAULT_DEADLINES
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise DeadlineFileError(f"{path}: cannot read the deadlines file ({exc})") from exc
-    except yaml.YAMLError as exc:
-        raise DeadlineFileError(f"{path}: not valid YAML ({exc})") from exc
-    try:
-        parsed = _File.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise DeadlineFileError(f"{path}: {where}: {first['msg']}") from exc
+    parsed = read_yaml_model(path, _File, DeadlineFileError, "deadlines")
     by_severity = dict(DEFAULT_BY_SEVERITY)
     by_severity.update({s: _d(r.accept, r.resolve) for s, r in parsed.by_severity.items()})
     by_type = dict(DEFAULT_BY_TYPE)

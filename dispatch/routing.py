@@ -24,8 +24,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from dispatch.config_files import read_yaml_model
 
 GRID_WORKER = "grid_worker"
 PROPERTY_MANAGER = "property_manager"
@@ -139,18 +140,7 @@ def load_routing(path: Path | None) -> RoutingTable:
     """The default table, with the rules of the YAML file at `path` (if any) laid over it."""
     if path is None:
         return DEFAULT_ROUTING
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise RoutingFileError(f"{path}: cannot read the routing file ({exc})") from exc
-    except yaml.YAMLError as exc:
-        raise RoutingFileError(f"{path}: not valid YAML ({exc})") from exc
-    try:
-        parsed = _File.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise RoutingFileError(f"{path}: {where}: {first['msg']}") from exc
+    parsed = read_yaml_model(path, _File, RoutingFileError, "routing")
     by_type = dict(DEFAULT_BY_TYPE)
     by_type.update({t: rule.route() for t, rule in parsed.by_type.items()})
     default = parsed.default.route() if parsed.default else DEFAULT_ROUTE
