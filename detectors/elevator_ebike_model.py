@@ -11,17 +11,10 @@ features are
 The classifier is a small neural network (one hidden layer) on standardised features; its
 weights and the standardisation live in `elevator_ebike_model.npz` next to this file.
 
-Retraining (no script needed, from a Python prompt in the project): collect candidates
-with `ElevatorEbikeDetector.candidates(frame, ts)` over rendered clips of
-`simulators.scenes.elevator.ElevatorScene` (e-bikes and each look-alike wheeled in, people,
-light flicker), label each True when it covers most of the e-bike's box from
-`scene.objects_at(ts)`, then::
-
-    from detectors.elevator_ebike_model import BlobClassifier
-    BlobClassifier.fit(features, labels).save(MODEL_PATH)
-
-where `features` stacks the candidates' `.features` rows. Samples whose label is unclear (a
-blob holding only part of an e-bike) are best left out.
+Retraining: `python -m detectors.elevator_ebike_training` (see that module) films rendered
+rides of the benchmark's own scripts, labels the blobs the detector sees from the renderer's
+ground truth, fits `BlobClassifier.fit` and writes the weights here; `BlobClassifier.averaged`
+merges several fitted networks into one file of the same format. Use tuning seeds only.
 """
 
 from __future__ import annotations
@@ -152,6 +145,34 @@ class BlobClassifier:
         )
         score = (hidden + self.hidden_bias) @ self.out_weights + self.out_bias
         return 1.0 / (1.0 + np.exp(-np.clip(score, -30, 30)))
+
+    @classmethod
+    def averaged(cls, members: list[BlobClassifier]) -> BlobClassifier:
+        """One network whose score (log-odds) is the mean of the members' scores.
+
+        Networks trained on different rides disagree on the look-alikes each got wrong, so
+        their mean is surer than either. The members' hidden units are put side by side,
+        each member's standardisation folded into its weights (in the first one's terms).
+        """
+        if not members:
+            raise ValueError("averaging needs at least one classifier")
+        first = members[0]
+        weights, biases, outs = [], [], []
+        for member in members:
+            # (x - m)/s = ((x - m0)/s0 * s0 + m0 - m)/s: rescale rows, shift the bias.
+            ratio = (first.scale / member.scale).astype(np.float32)
+            shift = ((first.mean - member.mean) / member.scale).astype(np.float32)
+            weights.append(member.hidden_weights * ratio[:, None])
+            biases.append(member.hidden_bias + shift @ member.hidden_weights)
+            outs.append(member.out_weights / len(members))
+        return cls(
+            first.mean,
+            first.scale,
+            np.concatenate(weights, axis=1),
+            np.concatenate(biases),
+            np.concatenate(outs),
+            float(np.mean([m.out_bias for m in members])),
+        )
 
     @classmethod
     def fit(

@@ -15,6 +15,7 @@ import pytest
 
 from detectors import Detection
 from detectors.elevator_ebike import ALERT_TYPE, ElevatorEbikeConfig, ElevatorEbikeDetector
+from detectors.elevator_ebike_model import BlobClassifier
 from simulators.scenes.elevator import DISTRACTORS, ElevatorScene
 
 FPS = 5.0
@@ -108,3 +109,18 @@ def test_frames_that_are_not_images_are_refused() -> None:
     detector = ElevatorEbikeDetector()
     with pytest.raises(ValueError, match="BGR uint8"):
         detector.update(np.zeros((48, 64), np.float32), 0.0)
+
+
+def test_averaged_classifier_scores_the_mean_log_odds_of_its_members() -> None:
+    rng = np.random.default_rng(5)
+    rows = rng.normal(size=(400, 6)).astype(np.float32) * [1, 2, 3, 4, 5, 6] + 10
+    labels = rows[:, 0] + 0.2 * rows[:, 3] > 12
+    members = [
+        BlobClassifier.fit(rows[:300], labels[:300], hidden=4, epochs=5, seed=0),
+        BlobClassifier.fit(rows[100:] * 1.1, labels[100:], hidden=3, epochs=5, seed=1),
+    ]
+    log_odds = [np.log(p / (1 - p)) for p in (m.probability(rows) for m in members)]
+    mean = 1 / (1 + np.exp(-np.mean(log_odds, axis=0)))
+    assert np.allclose(BlobClassifier.averaged(members).probability(rows), mean, atol=1e-4)
+    with pytest.raises(ValueError, match="at least one"):
+        BlobClassifier.averaged([])
