@@ -55,23 +55,28 @@ def storage_path(conn: psycopg.Connection) -> StoragePath:
     return "plain" if row and row[0] else "timescaledb"
 
 
-# Take up to %(limit)s marked minutes (skipping marks a writer still holds: its readings are
-# not visible yet, and the mark stays for the next round), recompute each from all its raw
-# readings and store it. Recomputing a whole minute is idempotent, so a late reading or a
-# repeated run changes nothing but what the readings say.
-_REFRESH = """
-WITH taken AS (
-    DELETE FROM telemetry_1m_pending
-    WHERE (device_id, metric, bucket) IN (
-        SELECT device_id, metric, bucket FROM telemetry_1m_pending
-        ORDER BY bucket LIMIT %(limit)s FOR UPDATE SKIP LOCKED
-    )
-    RETURNING device_id, metric, bucket
+# Take up to %(limit)s marked minutes, skipping marks a writer still holds (its readings are
+# not visible yet, and the mark stays for the next round).
+_TAKE_MARKS = """
+DELETE FROM telemetry_1m_pending
+WHERE (device_id, metric, bucket) IN (
+    SELECT device_id, metric, bucket FROM telemetry_1m_pending
+    ORDER BY bucket LIMIT %(limit)s FOR UPDATE SKIP LOCKED
 )
+RETURNING device_id, metric, bucket
+"""
+
+# Recompute each taken minute from all its raw readings. This must be a statement of its own:
+# a statement reads the snapshot of its start, and a writer whose mark was still locked then
+# may commit before the mark is taken; in one statement its readings would be missed.
+# Recomputing a whole minute is idempotent, so a late reading or a repeated run changes
+# nothing but what the readings say.
+_RECOMPUTE = """
 INSERT INTO telemetry_1m_rollup AS r (device_id, metric, bucket, min, max, avg, count, last)
 SELECT t.device_id, t.metric, p.bucket, min(t.value), max(t.value), avg(t.value), count(*),
        (array_agg(t.value ORDER BY t.time DESC, t.seq DESC))[1]
-FROM taken p
+FROM unnest(%(devices)s::text[], %(metrics)s::text[], %(buckets)s::timestamptz[])
+     AS p(device_id, metric, bucket)
 JOIN telemetry t ON t.device_id = p.device_id AND t.metric = p.metric
      AND t.time >= p.bucket AND t.time < p.bucket + interval '1 minute'
 GROUP BY t.device_id, t.metric, p.bucket
@@ -89,8 +94,14 @@ def refresh_rollup(conn: psycopg.Connection, batch: int = REFRESH_BATCH) -> int:
     """
     total = 0
     while True:
-        done = conn.execute(_REFRESH, {"limit": batch}).rowcount
+        with conn.cursor(row_factory=tuple_row) as cur:
+            taken = cur.execute(_TAKE_MARKS, {"limit": batch}).fetchall()
+            if taken:
+                devices, metrics, buckets = (list(column) for column in zip(*taken, strict=True))
+                cur.execute(
+                    _RECOMPUTE, {"devices": devices, "metrics": metrics, "buckets": buckets}
+                )
         conn.commit()
-        total += max(done, 0)
-        if done < batch:
+        total += len(taken)
+        if len(taken) < batch:
             return total
