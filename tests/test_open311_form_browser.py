@@ -92,8 +92,13 @@ def test_when_the_server_cannot_be_reached_the_form_says_so_instead_of_sending_f
 ) -> None:
     phone.get(f"http://127.0.0.1:{server.server_port}/report/{GRID_A2}")
     phone.find_element(By.ID, "description").send_keys("井盖丢了 a manhole cover is missing")
-    server.shutdown()
-    server.server_close()
+    # The phone loses its network. (Stopping the server is not enough: a kept-alive
+    # connection's handler thread may still answer the post.)
+    phone.execute_cdp_cmd("Network.enable", {})
+    phone.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
     phone.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     text = result_text(phone)
     assert text.startswith("未能提交 Not sent") and "try again" in text
