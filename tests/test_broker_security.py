@@ -25,16 +25,9 @@ from gridwatch.broker import (
     SERVICE_USER,
     derive_password,
     mosquitto_hash,
-    write_broker_files,
 )
-from gridwatch.broker.mosquitto import (
-    DEPLOYED_CONFIG,
-    local_config,
-    mosquitto_binary,
-    start_mosquitto,
-)
+from gridwatch.broker.mosquitto import mosquitto_binary, start_site_broker
 from gridwatch.cli import main
-from gridwatch.services import free_port
 from gridwatch.settings import PROJECT_ROOT
 from gridwatch.site import Site, load_site
 from gridwatch.topics import MessageKind, alert_topic, device_topic
@@ -130,20 +123,8 @@ class Client:
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
     site = load_site(DEMO_SITE)
     folder = tmp_path_factory.mktemp("secured-broker")
-    files = write_broker_files(site, SECRET, folder / "auth", integrator=True)
-    port = free_port()
-    config = folder / "mosquitto.conf"
-    config.write_text(
-        local_config(
-            DEPLOYED_CONFIG.read_text(encoding="utf-8"),
-            port=port,
-            data_dir=folder,
-            password_file=files.password_file,
-            acl_file=files.acl_file,
-        ),
-        encoding="utf-8",
-    )
-    broker = start_mosquitto(config, port)
+    broker = start_site_broker(site, SECRET, folder, integrator=True)
+    port = broker.port
     try:
         yield SecuredBroker(site, port)
     finally:

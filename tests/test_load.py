@@ -12,16 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gridwatch.broker import SECRET_ENV, SERVICE_USER, derive_password, write_broker_files
-from gridwatch.broker.mosquitto import (
-    DEPLOYED_CONFIG,
-    local_config,
-    mosquitto_binary,
-    start_mosquitto,
-)
+from gridwatch.broker import SECRET_ENV, SERVICE_USER, derive_password
+from gridwatch.broker.mosquitto import mosquitto_binary, start_site_broker
 from gridwatch.cli import main
 from gridwatch.frames import FRAME_HEADER
-from gridwatch.services import free_port
 from gridwatch.settings import PROJECT_ROOT, Settings, load_settings
 from gridwatch.site import Site, load_site
 from simulators.load import LoadError, plan_load
@@ -41,20 +35,8 @@ def site() -> Site:
 @pytest.fixture(scope="module")
 def secured(site: Site, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     folder = tmp_path_factory.mktemp("load-broker")
-    files = write_broker_files(site, SECRET.encode(), folder / "auth")
-    port = free_port()
-    config = folder / "mosquitto.conf"
-    config.write_text(
-        local_config(
-            DEPLOYED_CONFIG.read_text(encoding="utf-8"),
-            port=port,
-            data_dir=folder,
-            password_file=files.password_file,
-            acl_file=files.acl_file,
-        ),
-        encoding="utf-8",
-    )
-    broker = start_mosquitto(config, port)
+    broker = start_site_broker(site, SECRET.encode(), folder)
+    port = broker.port
     try:
         yield load_settings(
             mqtt_port=port,

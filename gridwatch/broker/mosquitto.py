@@ -13,8 +13,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from gridwatch.services import SYSTEM_MOSQUITTO, LocalBroker, port_answers
+from gridwatch.broker.accounts import write_broker_files
+from gridwatch.services import SYSTEM_MOSQUITTO, LocalBroker, free_port, port_answers
 from gridwatch.settings import PROJECT_ROOT
+from gridwatch.site import Site
 
 DEPLOYED_CONFIG = PROJECT_ROOT / "deploy" / "mosquitto.conf"
 QUEUE_LIMIT_OPTIONS = frozenset(
@@ -113,3 +115,24 @@ def start_mosquitto(config_file: Path, port: int, timeout_s: float = 10.0) -> Lo
             )
         time.sleep(0.02)
     return LocalBroker("127.0.0.1", port, "mosquitto", process)
+
+
+def start_site_broker(
+    site: Site, secret: bytes, folder: Path, *, integrator: bool = False
+) -> LocalBroker:
+    """Mosquitto on a free loopback port running deploy/mosquitto.conf with `site`'s
+    passwords and ACL, all written under `folder`."""
+    files = write_broker_files(site, secret, folder / "auth", integrator=integrator)
+    port = free_port()
+    config = folder / "mosquitto.conf"
+    config.write_text(
+        local_config(
+            DEPLOYED_CONFIG.read_text(encoding="utf-8"),
+            port=port,
+            data_dir=folder,
+            password_file=files.password_file,
+            acl_file=files.acl_file,
+        ),
+        encoding="utf-8",
+    )
+    return start_mosquitto(config, port)
