@@ -77,3 +77,15 @@ def settings(
 def conn(database_url: str) -> Iterator[psycopg.Connection]:
     with db.connection(database_url) as connection:
         yield connection
+
+
+@pytest.fixture()
+def fresh_database_url() -> Iterator[str]:
+    """An empty database of its own, for a whole `gridwatch up`."""
+    if not port_answers("127.0.0.1", 5432):
+        pytest.skip("needs the PostgreSQL at 127.0.0.1:5432 for a database of its own")
+    name = f"gridwatch_up_{uuid.uuid4().hex[:8]}"
+    ensure_database(LOCAL_PG, name)
+    yield LOCAL_PG.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(LOCAL_PG, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

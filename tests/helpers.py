@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 import paho.mqtt.client as paho
 
 from gridwatch.mqtt import connect, make_client
+from gridwatch.services import free_port
 from gridwatch.settings import Settings
 
 T = TypeVar("T")
@@ -76,3 +82,44 @@ def serve_dashboard(settings: Settings) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         app.server.extensions["gridwatch_queries"].close()
+
+
+@dataclass
+class RunningUp:
+    """A `gridwatch up` started by a test: its process, ports and what it printed."""
+
+    process: subprocess.Popen[str]
+    mqtt_port: int
+    web_port: int
+    output: str
+
+
+@contextmanager
+def gridwatch_up(database_url: str, data_dir: Path, *args: str) -> Iterator[RunningUp]:
+    """`gridwatch up ARGS` with its own broker port and web port, read until it says it is up."""
+    mqtt_port, web_port = free_port(), free_port()
+    env = dict(
+        os.environ,
+        GRIDWATCH_DATABASE_URL=database_url,
+        GRIDWATCH_MQTT_PORT=str(mqtt_port),
+        GRIDWATCH_DATA_DIR=str(data_dir),
+        GRIDWATCH_METRICS_PORT="0",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gridwatch.cli", "up", *args, "--port", str(web_port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines: list[str] = []
+        for line in process.stdout:
+            lines.append(line)
+            if "Ctrl-C" in line or process.poll() is not None:
+                break
+        yield RunningUp(process, mqtt_port, web_port, "".join(lines))
+    finally:
+        if process.poll() is None:
+            process.kill()

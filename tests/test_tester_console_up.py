@@ -4,17 +4,13 @@ answering requests over MQTT and the console page served; SIGTERM stops it all."
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
-from gridwatch.services import free_port, port_answers
+from gridwatch.services import port_answers
 from gridwatch.settings import load_settings
-from tests.helpers import Recorder, publisher, wait_for
-from tests.test_up import fresh_database_url  # noqa: F401  (a fixture)
+from tests.helpers import Recorder, gridwatch_up, publisher, wait_for
 
 SITE = "haichuan"  # the demo site `up` loads
 CAMERA, OFFLINE_S = "fl-010105-1", 3
@@ -26,32 +22,11 @@ def _latest_state(recorder: Recorder) -> dict | None:
 
 
 def test_up_tester_serves_the_console_and_plays_what_a_tester_asks_for(
-    fresh_database_url: str,  # noqa: F811
+    fresh_database_url: str,
     tmp_path: Path,
 ) -> None:
-    mqtt_port, web_port = free_port(), free_port()
-    env = dict(
-        os.environ,
-        GRIDWATCH_DATABASE_URL=fresh_database_url,
-        GRIDWATCH_MQTT_PORT=str(mqtt_port),
-        GRIDWATCH_DATA_DIR=str(tmp_path / "data"),
-        GRIDWATCH_METRICS_PORT="0",
-    )
-    up = subprocess.Popen(
-        [sys.executable, "-m", "gridwatch.cli", "up", "--tester", "--port", str(web_port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        assert up.stdout is not None
-        for line in up.stdout:
-            lines.append(line)
-            if "Ctrl-C" in line or up.poll() is not None:
-                break
-        output = "".join(lines)
+    with gridwatch_up(fresh_database_url, tmp_path / "data", "--tester") as up:
+        mqtt_port, web_port, output = up.mqtt_port, up.web_port, up.output
         assert f"tester console: http://127.0.0.1:{web_port}/tester" in output, output
         with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/tester", timeout=10) as page:
             assert page.status == 200
@@ -79,10 +54,7 @@ def test_up_tester_serves_the_console_and_plays_what_a_tester_asks_for(
         client.loop_stop()
         recorder.close()
 
-        up.send_signal(signal.SIGTERM)
-        assert up.wait(timeout=30) == 0
+        up.process.send_signal(signal.SIGTERM)
+        assert up.process.wait(timeout=30) == 0
         assert not port_answers("127.0.0.1", web_port)
         assert not port_answers("127.0.0.1", mqtt_port), "the local broker is stopped too"
-    finally:
-        if up.poll() is None:
-            up.kill()

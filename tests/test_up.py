@@ -2,31 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import urllib.request
-import uuid
 from pathlib import Path
 
-import psycopg
-import pytest
-
-from gridwatch.services import ensure_database, free_port, port_answers
-from tests.conftest import LOCAL_PG
-from tests.helpers import wait_for
-
-
-@pytest.fixture()
-def fresh_database_url() -> str:
-    if not port_answers("127.0.0.1", 5432):
-        pytest.skip("needs the PostgreSQL at 127.0.0.1:5432 for a database of its own")
-    name = f"gridwatch_up_{uuid.uuid4().hex[:8]}"
-    ensure_database(LOCAL_PG, name)
-    yield LOCAL_PG.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(LOCAL_PG, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from gridwatch.services import port_answers
+from tests.helpers import gridwatch_up, wait_for
 
 
 def _processes_in_sessions(session_ids: set[int]) -> list[int]:
@@ -45,48 +27,24 @@ def _processes_in_sessions(session_ids: set[int]) -> list[int]:
 
 
 def test_sigterm_stops_every_part_that_up_started(fresh_database_url: str, tmp_path: Path) -> None:
-    mqtt_port, web_port = free_port(), free_port()
-    env = dict(
-        os.environ,
-        GRIDWATCH_DATABASE_URL=fresh_database_url,
-        GRIDWATCH_MQTT_PORT=str(mqtt_port),
-        GRIDWATCH_DATA_DIR=str(tmp_path / "data"),
-        GRIDWATCH_METRICS_PORT="0",
-    )
-    up = subprocess.Popen(
-        [sys.executable, "-m", "gridwatch.cli", "up", "--no-simulators", "--port", str(web_port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    try:
-        assert up.stdout is not None
-        for line in up.stdout:
-            lines.append(line)
-            if "up in" in line or up.poll() is not None:
-                break
-        assert any("up in" in line for line in lines), "".join(lines)
-        with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/", timeout=10) as page:
+    with gridwatch_up(fresh_database_url, tmp_path / "data", "--no-simulators") as up:
+        assert "up in" in up.output, up.output
+        with urllib.request.urlopen(f"http://127.0.0.1:{up.web_port}/", timeout=10) as page:
             assert page.status == 200
         children = {
             int(pid)
             for pid in subprocess.run(
-                ["pgrep", "-P", str(up.pid)], capture_output=True, text=True
+                ["pgrep", "-P", str(up.process.pid)], capture_output=True, text=True
             ).stdout.split()
         }
         assert len(children) >= 4, "ingest, dispatch, dashboard and maintain run as children"
 
-        up.send_signal(signal.SIGTERM)
-        assert up.wait(timeout=30) == 0
+        up.process.send_signal(signal.SIGTERM)
+        assert up.process.wait(timeout=30) == 0
         wait_for(
             lambda: not _processes_in_sessions(children),
             timeout_s=15,
             what="every child of `gridwatch up` to end",
         )
-        assert not port_answers("127.0.0.1", web_port)
-        assert not port_answers("127.0.0.1", mqtt_port), "the local broker is stopped too"
-    finally:
-        if up.poll() is None:
-            up.kill()
+        assert not port_answers("127.0.0.1", up.web_port)
+        assert not port_answers("127.0.0.1", up.mqtt_port), "the local broker is stopped too"
