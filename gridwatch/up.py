@@ -134,6 +134,10 @@ def run_everything(settings: Settings, *, simulators: bool = True, tester: bool 
 
 
 def _interrupt(signum: int, _frame: object) -> None:
+    # A repeated signal (`timeout` or a supervisor passing it on) must not cut the clean-up
+    # short and leave children running.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
