@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     rollup_retention_days: int = Field(
         730, ge=1, description="One-minute telemetry rollup rows older than this are deleted"
     )
+    dead_letter_retention_days: int = Field(
+        30,
+        ge=1,
+        description="Refused messages older than this are deleted: long enough to find and fix "
+        "the device that sent them, bounded when a device keeps sending garbage",
+    )
     compress_after_days: int = Field(
         7, ge=1, description="TimescaleDB compresses telemetry and detections older than this"
     )

@@ -4,6 +4,7 @@ Plain PostgreSQL: `gridwatch maintain` keeps the one-minute rollup current
 (gridwatch/telemetry_rollup.py) and deletes raw telemetry and detections past their
 retention, and rollup minutes past theirs. TimescaleDB: the same limits become the
 extension's compression, retention and continuous-aggregate policies, set once at start.
+Dead letters are a plain table either way; the job deletes those past their retention.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class RetentionPolicy:
     raw_days: int  # telemetry and detections
     rollup_days: int  # the one-minute rollup
     compress_after_days: int  # TimescaleDB only
+    dead_letter_days: int = 30  # refused messages
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RetentionPolicy:
@@ -48,6 +50,7 @@ class RetentionPolicy:
             settings.telemetry_retention_days,
             settings.rollup_retention_days,
             settings.compress_after_days,
+            settings.dead_letter_retention_days,
         )
 
 
@@ -75,7 +78,15 @@ def delete_expired(
         "telemetry": _delete_before(conn, "telemetry", "time", raw_cutoff),
         "detections": _delete_before(conn, "detections", "time", raw_cutoff),
         "telemetry_1m_rollup": _delete_before(conn, "telemetry_1m_rollup", "bucket", rollup_cutoff),
+        **delete_expired_dead_letters(conn, policy, now),
     }
+
+
+def delete_expired_dead_letters(
+    conn: psycopg.Connection, policy: RetentionPolicy, now: datetime
+) -> dict[str, int]:
+    cutoff = now - timedelta(days=policy.dead_letter_days)
+    return {"dead_letters": _delete_before(conn, "dead_letters", "received_at", cutoff)}
 
 
 def apply_timescale_policies(
@@ -133,18 +144,20 @@ def run_maintenance(settings: Settings, stop: threading.Event | None = None) -> 
     stop = stop or threading.Event()
     conn: psycopg.Connection | None = None
     next_retention = 0.0
+    timescale_policies_set = False
     while not stop.is_set():
         try:
             if conn is None or conn.closed:
                 conn = db.connect(settings.database_url)
-                if storage_path(conn) == "timescaledb":
+                if storage_path(conn) == "timescaledb" and not timescale_policies_set:
                     apply_timescale_policies(conn, policy, settings.rollup_interval_s)
                     log.info("TimescaleDB policies set; TimescaleDB runs them from now on")
-                    conn.close()
-                    stop.wait()
-                    return
+                    timescale_policies_set = True
             due = time.monotonic() >= next_retention
-            maintain_once(conn, policy, datetime.now(UTC), retention=due)
+            if not timescale_policies_set:
+                maintain_once(conn, policy, datetime.now(UTC), retention=due)
+            elif due:
+                delete_expired_dead_letters(conn, policy, datetime.now(UTC))
             if due:
                 next_retention = time.monotonic() + settings.retention_interval_s
         except psycopg.OperationalError as err:

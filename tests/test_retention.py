@@ -70,6 +70,28 @@ def test_raw_readings_past_retention_go_and_their_minute_curve_stays(
     assert [b.last for b in curve] == [2.0, 3.0, 4.0]
 
 
+def test_dead_letters_past_their_retention_go_and_recent_ones_stay(
+    conn: psycopg.Connection,
+) -> None:
+    device = _device()
+    for age_days in (31, 29, 0):
+        conn.execute(
+            "INSERT INTO dead_letters"
+            " (received_at, topic, reason, reason_code, device_id, payload, payload_size)"
+            " VALUES (%s, 't', 'not JSON', 'bad_json', %s, 'x', 1)",
+            (NOW - timedelta(days=age_days), device),
+        )
+    conn.commit()
+
+    deleted = delete_expired(conn, POLICY, NOW)  # 30 days by default
+
+    assert deleted["dead_letters"] >= 1
+    assert _count(conn, "dead_letters", device) == 2
+    policy = RetentionPolicy.from_settings(load_settings(dead_letter_retention_days=7))
+    delete_expired(conn, policy, NOW)
+    assert _count(conn, "dead_letters", device) == 1
+
+
 def test_retention_shorter_than_the_backfill_window_is_refused_with_the_field_name() -> None:
     with pytest.raises(ValidationError, match="telemetry_retention_days"):
         load_settings(telemetry_retention_days=7)
