@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     rollup_retention_days: int = Field(
         730, ge=1, description="One-minute telemetry rollup rows older than this are deleted"
     )
+    offline_alert_after_s: float = Field(
+        120.0,
+        gt=0,
+        description="A device whose last will said offline and that stays away this long "
+        "raises a device_offline alert; a shorter blip raises nothing",
+    )
     dead_letter_retention_days: int = Field(
         30,
         ge=1,

@@ -40,6 +40,7 @@ from ingest.devices import DeviceDirectory, DeviceInfo
 from ingest.frames import FrameRouter
 from ingest.metrics import IngestMetrics
 from ingest.mqtt_client import IngestClient
+from ingest.offline import OfflineRule
 from ingest.rules import RuleEngine
 from ingest.writer import TelemetryMessage, TelemetryWriter
 
@@ -50,6 +51,9 @@ log = logging.getLogger(__name__)
 TOUCH_EVERY_S = 5.0
 # Parsed topics kept: a few per device; forgotten all at once past this (bounded memory).
 TOPICS_REMEMBERED = 50_000
+# How often the offline rule looks for devices that stayed away (ingest/offline.py), at
+# most; a quarter of the grace when that is shorter.
+OFFLINE_CHECK_S = 5.0
 
 
 @dataclass
@@ -128,6 +132,16 @@ class IngestService:
             self._url, 2 * settings.ingest_receive_maximum, self._control_done
         )
         self.connected = threading.Event()
+        self._stopping = threading.Event()
+        self._offline = OfflineRule(
+            self._event_pipeline.handle,
+            self.devices.get,
+            self._owns_device,
+            settings.offline_alert_after_s,
+        )
+        self._offline_watch = threading.Thread(
+            target=self._watch_offline, name="offline-rule", daemon=True
+        )
         self.metrics_port: int | None = None
         self.metrics.watch_queue("telemetry", self.writer.pending)
         self.metrics.watch_queue("control", self._control.pending)
@@ -159,8 +173,10 @@ class IngestService:
             receive_maximum=self.settings.ingest_receive_maximum,
         )
         self.mqtt.loop_start()
+        self._offline_watch.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         # No more input; what is queued is written and acknowledged (paho sends from the
         # calling thread once its loop is stopped), then the session is left for next time.
         self.mqtt.loop_stop()
@@ -320,7 +336,7 @@ class IngestService:
                 self._ack(token)
             case MessageKind.STATUS:
                 status = codecs.decode_status(payload)
-                self._later(lambda conn: set_status(conn, device.id, status), kind, token)
+                self._later(lambda conn: self._apply_status(conn, device, status), kind, token)
             case MessageKind.EVENT:
                 event = codecs.decode_event(payload, now)
                 detection = Detection(
@@ -369,6 +385,25 @@ class IngestService:
 
     def _apply_event(self, device: DeviceInfo, detection: Detection) -> None:
         self._event_pipeline.handle(device, detection)
+
+    def _apply_status(
+        self, conn: psycopg.Connection, device: DeviceInfo, status: codecs.Status
+    ) -> None:
+        set_status(conn, device.id, status)
+        self._offline.status_stored(conn, device, status.online)
+
+    def _watch_offline(self) -> None:
+        every = min(OFFLINE_CHECK_S, self.settings.offline_alert_after_s / 4)
+        while not self._stopping.wait(every):
+            self._later(self._offline.raise_overdue)
+
+    def _owns_device(self, device_id: str) -> bool:
+        """Whether this worker handles the device's status (and so its offline rule)."""
+        if self._workers == 1:
+            return True
+        if self.settings.ingest_frames_shared:  # no owner by hash: the first worker decides
+            return self._index == 0
+        return delivery.owner(device_id, self._workers) == self._index
 
     def _apply_ack(
         self, conn: psycopg.Connection, device: DeviceInfo, ack: codecs.CommandAck, payload: bytes
