@@ -18,6 +18,10 @@ and a fresh database on the local PostgreSQL. In one run, on the same machine:
 - baseline.naive_per_row: one consumer that INSERTs and commits each message on its own.
 - p99_lag_ms: publish to commit, from the workers' lag histograms.
 - peak_rss_mb: the ingest processes' peak resident memory, added up.
+- cpu_us_per_msg: CPU time (user + system) per message stored during the main run, of the
+  ingest processes, the broker and the database's backends for the bench database. Unlike
+  msgs/s it hardly moves when other work shares the machine, so runs on a busy machine can
+  still be compared; the publishers are not counted.
 
 Ends with one JSON line on stdout.
 """
@@ -28,12 +32,14 @@ import argparse
 import getpass
 import json
 import multiprocessing
+import os
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +68,44 @@ def say(message: str) -> None:
 
 # How often the broker publishes its $SYS counters (the loss breakdown reads them).
 SYS_INTERVAL_S = 1
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def backend_pids(url: str) -> list[int]:
+    """PostgreSQL server processes serving the bench database (same machine only)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+class CpuMeter:
+    """CPU seconds spent by groups of processes between start() and stop()."""
+
+    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
+        self._groups = groups
+        self._start: dict[int, float] = {}
+
+    def start(self) -> None:
+        self._start = {pid: cpu_seconds(pid) for find in self._groups.values() for pid in find()}
+
+    def stop(self) -> dict[str, float]:
+        # A process that appeared after start() started from zero.
+        return {
+            name: sum(cpu_seconds(pid) - self._start.get(pid, 0.0) for pid in find())
+            for name, find in self._groups.items()
+        }
 
 
 def start_broker(folder: Path, queued: int) -> Any:
@@ -235,7 +279,7 @@ def lag_quantile(samples: list[Any], q: float) -> float | None:
 
 
 def run_ingest(
-    args: argparse.Namespace, port: int, url: str, sensors: Sensors, logs: Path
+    args: argparse.Namespace, port: int, url: str, sensors: Sensors, logs: Path, broker_pid: int
 ) -> dict[str, Any]:
     ports = [free_port() for _ in range(args.workers)]
     workers = [
@@ -247,6 +291,7 @@ def run_ingest(
             ingest_workers=args.workers,
             ingest_worker_index=i,
             metrics_port=ports[i] - i,
+            ingest_receive_maximum=args.receive_maximum,
         ).start()
         for i in range(args.workers)
     ]
@@ -255,6 +300,14 @@ def run_ingest(
             worker.wait_subscribed()
         say(f"ingest: {args.workers} workers, {args.rate:,.0f} msgs/s offered for {args.seconds} s")
         before = broker_counters(port)
+        meter = CpuMeter(
+            {
+                "ingest": lambda: [w.process.pid for w in workers if w.process],
+                "broker": lambda: [broker_pid],
+                "postgres": lambda: backend_pids(url),
+            }
+        )
+        meter.start()
         start = time.monotonic()
         total, publish_s = publish(
             args, port, sensors, int(args.rate * args.seconds), rate=args.rate, for_s=args.seconds
@@ -269,6 +322,7 @@ def run_ingest(
                 time.sleep(0.05)  # polling the table for the last commit
             elapsed = last_change - start
             distinct, rows = stored_counts(conn, sensors)
+        cpu = meter.stop()
         samples = scrape(ports)
         after = broker_counters(port)
         p50, p99 = lag_quantile(samples, 0.5), lag_quantile(samples, 0.99)
@@ -299,6 +353,9 @@ def run_ingest(
             "p50_lag_ms": None if p50 is None else round(p50 * 1000, 1),
             "p99_lag_ms": None if p99 is None else round(p99 * 1000, 1),
             "peak_rss_mb": round(sum(w.peak_rss_mb() for w in workers), 1),
+            "cpu_us_per_msg": {
+                name: round(seconds / max(distinct, 1) * 1e6, 1) for name, seconds in cpu.items()
+            },
         }
     finally:
         for worker in workers:
@@ -326,6 +383,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=None,
         help="the broker's per-client queue limit (default: the whole run fits in it)",
     )
+    parser.add_argument(
+        "--receive-maximum",
+        type=int,
+        default=5_000,
+        help="MQTT 5 receive maximum of each worker: messages in flight before the broker waits",
+    )
     parser.add_argument("--admin-url", default=ADMIN_URL, help="PostgreSQL to create a db on")
     args = parser.parse_args(argv)
 
@@ -349,7 +412,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         say(f"naive baseline (a commit per row): {args.naive_messages:,} messages")
         naive = run_baseline(args, broker.port, naive_sensors, args.naive_messages, url)
         say(f"  {naive:,.0f} msgs/s")
-        figures = run_ingest(args, broker.port, url, ingest_sensors, folder)
+        figures = run_ingest(args, broker.port, url, ingest_sensors, folder, broker.process.pid)
         say(f"  {figures['msgs_per_s']:,.0f} msgs/s stored, p99 lag {figures['p99_lag_ms']} ms")
     finally:
         broker.stop()

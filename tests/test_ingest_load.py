@@ -47,12 +47,13 @@ def test_one_publisher_delivers_more_messages_than_mqtt_has_message_ids() -> Non
 def test_bench_ingest_places_a_loss_at_the_broker_when_its_queue_is_too_small(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # Ingest slower than the offered load and a per-client queue far smaller than the
-    # backlog: the broker drops messages. The report must say that they never reached
-    # ingest, and that the broker dropped them.
+    # Ingest held slower than the offered load (50 messages in flight, a commit each) and a
+    # per-client queue far smaller than the backlog: the broker drops messages. The report
+    # must say that they never reached ingest, and that the broker dropped them.
     result = bench_ingest.main(
         [
             "--seconds", "2", "--rate", "20000", "--workers", "1", "--broker-queue", "300",
+            "--receive-maximum", "50",
             "--baseline-messages", "500", "--naive-messages", "50", "--sensors", "20",
         ]
     )  # fmt: skip
@@ -65,3 +66,6 @@ def test_bench_ingest_places_a_loss_at_the_broker_when_its_queue_is_too_small(
         "not_stored": 0,
     }
     assert result["duplicated"] == 0
+    # What each part of the pipeline spent per stored message was measured.
+    assert set(result["cpu_us_per_msg"]) == {"ingest", "broker", "postgres"}
+    assert all(us > 0 for us in result["cpu_us_per_msg"].values())
