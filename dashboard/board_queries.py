@@ -46,7 +46,8 @@ class GridEvent:
 
 @dataclass(frozen=True)
 class CameraFrame:
-    """The newest evidence snapshot of a camera: the frame with its detection boxes drawn."""
+    """The newest evidence snapshot of a camera: the frame with its detection boxes drawn,
+    and whether that alert is still open (its boxes are then drawn on the live frame too)."""
 
     device_id: str
     device_name: str
@@ -55,6 +56,7 @@ class CameraFrame:
     alert_type: str
     snapshot_path: str
     time: datetime
+    alert_open: bool = False
 
 
 # Overdue first, then the longest waiting: what the supervisor chases next is on top.
@@ -91,7 +93,8 @@ UNION ALL
 # bounded slice of the time index stays cheap however long the history is.
 _SNAPSHOTS_SQL = """
 SELECT a.device_id, d.name AS device_name, g.name AS grid_name, a.id AS alert_id,
-       a.type AS alert_type, a.snapshot_path, a.last_seen AS time
+       a.type AS alert_type, a.snapshot_path, a.last_seen AS time,
+       a.state <> 'cleared' AS alert_open
 FROM alerts a
 JOIN devices d ON d.id = a.device_id
 JOIN areas g ON g.id = a.grid_id
@@ -100,6 +103,13 @@ WHERE a.snapshot_path IS NOT NULL
 ORDER BY a.first_seen DESC
 LIMIT %(scan)s
 """
+
+
+# Open alerts are few (one per device and type at most), whatever the history.
+_OPEN_SNAPSHOTS_SQL = _SNAPSHOTS_SQL.replace(
+    "WHERE a.snapshot_path IS NOT NULL",
+    "WHERE a.snapshot_path IS NOT NULL AND a.state <> 'cleared'",
+)
 
 
 def dispatch_board(conn: psycopg.Connection, limit: int = 40) -> list[BoardOrder]:
@@ -123,12 +133,27 @@ def grid_events(
 def camera_frames(
     conn: psycopg.Connection, cameras: list[str] | None = None, count: int = 6
 ) -> list[CameraFrame]:
-    """The newest snapshot of up to `count` cameras (the given ones, else the busiest now)."""
+    """The newest snapshot of up to `count` cameras (the given ones, else the busiest now):
+    cameras with an open alert first, however long ago it was raised, then the newest."""
     params = {"cameras": cameras or None, "scan": max(200, 20 * count)}
     frames: dict[str, CameraFrame] = {}
-    for r in conn.execute(_SNAPSHOTS_SQL, params):
-        if r["device_id"] not in frames:
-            frames[r["device_id"]] = CameraFrame(**r)
-            if len(frames) >= count:
-                break
+    for query in (_OPEN_SNAPSHOTS_SQL, _SNAPSHOTS_SQL):
+        for r in conn.execute(query, params):
+            if r["device_id"] not in frames:
+                frames[r["device_id"]] = CameraFrame(**r)
+                if len(frames) >= count:
+                    return list(frames.values())
     return list(frames.values())
+
+
+_OPEN_BOXES_SQL = """
+SELECT type, details->'boxes' AS boxes FROM alerts
+WHERE device_id = %(device)s AND state <> 'cleared'
+ORDER BY first_seen DESC
+"""
+
+
+def open_detections(conn: psycopg.Connection, device_id: str) -> list[tuple[str, list[Any]]]:
+    """(alert type, boxes) of a camera's open alerts, newest first: what it sees now."""
+    rows = conn.execute(_OPEN_BOXES_SQL, {"device": device_id}).fetchall()
+    return [(r["type"], r["boxes"] if isinstance(r["boxes"], list) else []) for r in rows]

@@ -1,9 +1,10 @@
 """Wakes the big screen when an alert changes: LISTEN gridwatch_alerts in one thread.
 
 Ingest and the screen's own acknowledge send NOTIFY on every raise, repeat, clear and
-acknowledgement. One listener per dashboard process counts them; browsers poll that count
-cheaply every few hundred milliseconds and refresh at once when it moves, instead of
-waiting for the next full refresh. Without a database the count simply stays put.
+acknowledgement. One listener per dashboard process counts them; each browser keeps one
+request open that returns as soon as the count moves (a long poll, wait_for_change), and
+refreshes at once instead of waiting for the next full refresh. Without a database the
+count simply stays put.
 """
 
 from __future__ import annotations
@@ -28,13 +29,19 @@ class ChangeWatcher:
         self._url = database_url
         self._channel = channel
         self._version = 0
-        self._lock = threading.Lock()
+        self._moved = threading.Condition()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="dashboard-listen", daemon=True)
 
     @property
     def version(self) -> int:
-        with self._lock:
+        with self._moved:
+            return self._version
+
+    def wait_for_change(self, seen: int, timeout_s: float) -> int:
+        """The version, once it differs from seen or timeout_s has passed."""
+        with self._moved:
+            self._moved.wait_for(lambda: self._version != seen, timeout=timeout_s)
             return self._version
 
     def start(self) -> ChangeWatcher:
@@ -46,8 +53,9 @@ class ChangeWatcher:
         self._thread.join(timeout=5)
 
     def _bump(self) -> None:
-        with self._lock:
+        with self._moved:
             self._version += 1
+            self._moved.notify_all()
 
     def _run(self) -> None:
         while not self._stop.is_set():

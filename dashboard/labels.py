@@ -77,6 +77,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "minutes": ("分钟", "min"),
     "language": ("English", "中文"),
     "device_types": ("设备类型", "Device types"),
+    "sensors": ("传感器/报警器", "Sensors & alarms"),
+    "no_alerts_24h": ("近24小时无告警", "No alerts in the last 24 h"),
+    "today_total": ("合计", "Total"),
     "new_alert": ("新告警", "New alert"),
     # the manager view
     "manager_title": ("社区工作台", "Manager view"),
@@ -153,22 +156,26 @@ SEVERITY_COLORS: dict[Severity, str] = {
 }
 NO_ALERT_FILL = "#16212e"
 GRID_BORDER = "#5d82a8"
-OFFLINE_COLOR = "#5f6b78"
+# An offline device is a hollow grey ring over its dot: no device kind is grey, so a grey
+# mark on the map always means offline (pale grey-blue sensors were taken for offline ones).
+OFFLINE_COLOR = "#a3afbd"
 
-# Device kinds on the map: cool colours, so they never read as an alert's warm ones.
+# Device kinds on the map: cool colours, so they never read as an alert's warm ones. The
+# cameras each have their own; sensors and alarms share one (the legend names five colours).
+SENSOR_COLOR = "#5fd88a"
 DEVICE_KIND_COLORS: dict[str, str] = {
     "fire_lane_camera": "#4fc3ff",
     "elevator_camera": "#8f9bff",
     "facade_camera": "#c58cff",
     "shed_camera": "#3ee0c8",
-    "sound_light_alarm": "#9fd8ff",
-    "elevator_controller": "#b8c4ff",
-    "charging_socket": "#6ff0a0",
-    "smoke_detector": "#d0e6ff",
-    "hydrant_pressure": "#58a6ff",
-    "fire_door": "#a0b4c8",
+    "sound_light_alarm": SENSOR_COLOR,
+    "elevator_controller": SENSOR_COLOR,
+    "charging_socket": SENSOR_COLOR,
+    "smoke_detector": SENSOR_COLOR,
+    "hydrant_pressure": SENSOR_COLOR,
+    "fire_door": SENSOR_COLOR,
 }
-OTHER_DEVICE_COLOR = "#c0ccd8"
+OTHER_DEVICE_COLOR = SENSOR_COLOR
 
 
 def language_of(value: object) -> Language:

@@ -24,6 +24,7 @@ from dashboard.board_queries import (
     camera_frames,
     dispatch_board,
     grid_events,
+    open_detections,
 )
 from dashboard.changes import ChangeWatcher
 from dashboard.detail_queries import AlertDetail, GridDetail, alert_detail, grid_detail
@@ -194,6 +195,13 @@ class DashboardQueries:
         """A number that grows whenever an alert changes (0 when nothing is listening)."""
         return self._watcher.version if self._watcher else 0
 
+    def wait_for_change(self, seen: int, timeout_s: float) -> int:
+        """change_version() once it differs from seen, or after timeout_s (at once when
+        nothing is listening: no change would ever be heard)."""
+        if self._watcher is None:
+            return 0
+        return self._watcher.wait_for_change(seen, timeout_s)
+
     @classmethod
     def connect(
         cls,
@@ -298,6 +306,11 @@ class DashboardQueries:
             ("cameras", tuple(cameras or ()), count),
             lambda conn: camera_frames(conn, cameras, count),
         )
+
+    def open_detections(self, device_id: str) -> list[tuple[str, list[Any]]]:
+        """(type, boxes) of a camera's open alerts, newest first."""
+        with self._pool.connection() as conn:
+            return open_detections(conn, device_id)
 
     def alert_detail(self, alert_id: int) -> AlertDetail | None:
         with self._pool.connection() as conn:

@@ -1,10 +1,11 @@
 """Send a panel again only when it changed: the browser's cost is in re-rendering it.
 
-Every row of a list is several Dash components, and the renderer re-checks all of them each
-time any of them is replaced. Measured on the large site in headless Chromium: re-sending
-the alert list, dispatch board and events feed every refresh kept the page's main thread
-busy 12-15 s out of 12 s (long tasks overlapping), against 0.1 s with those lists held
-still, so a panel whose content is unchanged is answered with no_update.
+Measured on the large site in headless Chromium, when the lists were still Dash components:
+re-sending the alert list, dispatch board and events feed every refresh kept the page's
+main thread busy 12-15 s out of 12 s (long tasks overlapping), against 0.1 s with those
+lists held still. The lists are plain JSON now (components/screen_list.py), but the tiles
+and camera wall are components, and an unchanged panel costs nothing when not sent, so a
+panel whose content is unchanged is answered with no_update.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from ingest.clips import ClipRecorder, ClipWindow
 from ingest.commands import command_for, command_targets, send_command
 from ingest.devices import DeviceInfo
 from ingest.evidence import ClipWriter, record_evidence, save_snapshot
+from ingest.latest_frames import LatestFrames
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class AlertPipeline:
         self._devices = devices
         self.clips = ClipRecorder(clip_window)
         self.clip_writer = ClipWriter(database_url, evidence_root)
+        self.latest_frames = LatestFrames(evidence_root)  # the dashboard's camera wall
 
     def close(self) -> None:
         """Write the clips still being collected (with the frames they have), then stop."""
@@ -91,7 +93,9 @@ class AlertPipeline:
         self._conn.close()
 
     def observe_frame(self, device_id: str, ts: float, jpeg: bytes) -> None:
-        """Keep a camera's frame for evidence clips (call before the detector sees it)."""
+        """Keep a camera's frame for evidence clips and the camera wall (call before the
+        detector sees it)."""
+        self.latest_frames.offer(device_id, jpeg)
         for clip in self.clips.observe(device_id, ts, jpeg):
             self.clip_writer.submit(clip)
 

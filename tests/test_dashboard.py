@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,7 +20,10 @@ import pytest
 from dash import Patch, no_update
 
 from dashboard.app import create_app
-from dashboard.components.alert_list import alert_item, alert_items
+from dashboard.board_queries import BoardOrder, GridEvent
+from dashboard.components.alert_list import alert_row, alert_rows
+from dashboard.components.boards import dispatch_rows, event_rows
+from dashboard.components.charts import round_step, trend_figure
 from dashboard.components.grid_map import MAP_STYLE_ASSET, grid_map_figure, map_patch
 from dashboard.components.map_view import fit_view, grid_bounds
 from dashboard.components.tiles import key_figures
@@ -441,9 +445,13 @@ def test_map_lists_every_grid_and_colours_by_severity_rank() -> None:
     assert trace["z"] == [4, 0, 1]
     assert [f["properties"]["id"] for f in trace["geojson"]["features"]] == ["a", "b"]
     assert trace["featureidkey"] == "properties.id"
-    # One dot trace per kind, one colour each; offline devices greyed over them.
+    # One dot trace per kind, one colour each; offline devices ringed in grey over them, and
+    # no kind's dot is that grey.
     assert _trace(figure, "devices-fire_lane_camera")["hovertext"] == ["camera 1", "camera 2"]
     assert _trace(figure, "devices-offline")["hovertext"] == ["smoke 1"]
+    offline_grey = _trace(figure, "devices-offline")["marker"]["color"]
+    kind_colors = [t["marker"]["color"] for t in figure["data"] if t["name"].startswith("devices-")]
+    assert kind_colors.count(offline_grey) == 1
     assert _trace(figure, "alert-devices")["lat"] == [30.002]
     assert _trace(figure, "new-alerts")["lat"] == [30.002]
 
@@ -461,7 +469,7 @@ def test_a_map_patch_is_the_figure_the_new_state_would_draw() -> None:
     assert patched == grid_map_figure(layout, busy)
     # Only the parts that changed travel: here the offline dots alone.
     only_offline = map_patch(layout, busy, ["offline"]).to_plotly_json()["operations"]
-    assert [step["location"] for step in only_offline] == [["data", 3]]
+    assert [step["location"] for step in only_offline] == [["data", 3], ["data", 4]]
 
 
 def test_map_view_fits_the_grids_in_the_panel() -> None:
@@ -499,12 +507,9 @@ def _alert_row(alert_id: int, severity: Severity, minutes_ago: int, state: str) 
 
 
 def test_an_alert_row_shows_what_where_how_long_ago_and_its_state() -> None:
-    item = alert_item(_alert_row(42, Severity.MAJOR, 3, "active"), NOW, "zh")
-    assert item.id == {"type": "alert-item", "alert": 42}
-    assert item.className.split()[:2] == ["alert-item", "severity-major"]
-    text = json.dumps(
-        item.to_plotly_json(), default=lambda c: c.to_plotly_json(), ensure_ascii=False
-    )
+    row = alert_row(_alert_row(42, Severity.MAJOR, 3, "active"), NOW, "zh")
+    assert (row["id"], row["severity"], row["state"]) == (42, "major", "active")
+    shown = json.dumps(row, ensure_ascii=False)
     for expected in (
         "消防通道占用",
         "望江社区第1网格",
@@ -513,8 +518,10 @@ def test_an_alert_row_shows_what_where_how_long_ago_and_its_state() -> None:
         "未处理",
         "×3",
     ):
-        assert expected in text
-    assert alert_items([], NOW)[0].className == "alert-empty"
+        assert expected in shown
+    assert row["thumb"] == "/evidence/evidence/a.jpg"
+    assert alert_rows([], NOW) == {"rows": [], "empty": "暂无告警"}
+    assert alert_rows([], NOW, "en")["empty"] == "No alerts"
 
 
 def test_key_figures_show_open_alerts_work_order_stages_and_devices() -> None:
@@ -578,6 +585,94 @@ def test_the_screen_version_moves_when_an_alert_change_is_announced(
         assert version() > before
     finally:
         app.server.extensions["gridwatch_queries"].close()
+
+
+def test_a_waiting_screen_hears_an_alert_change_at_once_not_at_its_next_poll(
+    settings: Settings, conn: psycopg.Connection
+) -> None:
+    app = create_app(settings)
+    try:
+        client = app.server.test_client()
+        deadline = time.monotonic() + 15
+        while client.get("/screen/version").get_json()["version"] == 0:  # listener connects
+            assert time.monotonic() < deadline, "the listener never connected"
+            time.sleep(0.05)
+        seen = client.get("/screen/version").get_json()["version"]
+        answer: list[tuple[int, float]] = []
+
+        def wait_for_change() -> None:
+            version = client.get(f"/screen/version?after={seen}").get_json()["version"]
+            answer.append((version, time.monotonic()))
+
+        waiter = threading.Thread(target=wait_for_change)
+        waiter.start()
+        time.sleep(0.5)
+        assert not answer, "nothing changed: the answer waits"
+        announced = time.monotonic()
+        conn.execute("SELECT pg_notify(%s, 'raised:0')", (db.ALERTS_CHANNEL,))
+        conn.commit()
+        waiter.join(timeout=10)
+        assert answer, "the change was never heard"
+        version, answered = answer[0]
+        assert version > seen
+        assert answered - announced < 2.0, "answered as soon as the NOTIFY arrived"
+    finally:
+        app.server.extensions["gridwatch_queries"].close()
+
+
+def test_board_and_event_rows_say_who_how_long_and_where_it_came_from() -> None:
+    order = BoardOrder(
+        id=5,
+        title="t",
+        type="fire_lane_occupied",
+        severity="major",
+        state="reported",
+        source="alert",
+        grid_name="望江社区第1网格",
+        assignee=None,
+        created_at=NOW - timedelta(minutes=61),
+        overdue=True,
+        escalated=False,
+    )
+    board = dispatch_rows([order], NOW, "zh")["rows"][0]
+    assert (board["id"], board["overdue"], board["state_text"]) == (5, True, "待受理")
+    assert (board["who"], board["waited"]) == ("未派人", "1小时 1分钟")
+    assert board["type_text"] == "消防通道占用" and board["grid"] == "望江社区第1网格"
+    event = GridEvent(
+        kind="resident",
+        ref_id=9,
+        type="fire_lane_occupied",
+        title="car in the lane",
+        severity="minor",
+        state="reported",
+        time=NOW - timedelta(minutes=3),
+        grid_id="g",
+        grid_name="望江社区第1网格",
+        community_id=None,
+    )
+    feed = event_rows([event], NOW, "en")["rows"][0]
+    assert (feed["key"], feed["source_text"], feed["age"]) == (
+        "resident-9",
+        "Resident report",
+        "3 min ago",
+    )
+    assert dispatch_rows([], NOW, "en") == {"rows": [], "empty": "No open work orders"}
+
+
+def test_the_trend_spans_24_hours_in_hour_wide_bars_and_says_so_when_quiet() -> None:
+    quiet = trend_figure([], "zh", NOW)
+    assert not quiet.data
+    assert [a.text for a in quiet.layout.annotations] == ["近24小时无告警"]
+    assert quiet.layout.xaxis.visible is False, "no bare axes on an empty chart"
+
+    hour = NOW.replace(minute=0, second=0, microsecond=0)
+    busy = trend_figure([(hour, "smoke", 1), (hour - timedelta(hours=3), "smoke", 2)], "en", NOW)
+    (bars,) = busy.data
+    assert list(bars.y) == [1, 2] and bars.width == 3_600_000 * 0.85
+    start, end = (datetime.fromisoformat(str(x)) for x in busy.layout.xaxis.range)
+    assert end - start == timedelta(hours=24)
+    assert busy.layout.yaxis.dtick == 1, "whole alerts on the axis, not 0.5"
+    assert [round_step(n) for n in (4, 11, 44, 250)] == [1, 5, 10, 50]
 
 
 def test_app_refuses_to_start_without_a_database(settings: Settings) -> None:

@@ -22,6 +22,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from dashboard.screenshot import CHROMEDRIVER, CHROMIUM, chromium_driver
 from gridwatch import db
 from gridwatch.settings import Settings
+from ingest.latest_frames import LatestFrames
 from tests.helpers import serve_dashboard
 
 pytestmark = [
@@ -311,3 +312,46 @@ def test_clicking_an_alert_opens_its_evidence_and_work_order_and_it_can_be_ackno
             "return document.getElementById('alert-detail').classList.contains('hidden');"
         )
     )
+
+
+def test_the_camera_wall_shows_a_cameras_live_frame_with_its_open_alert_boxed(
+    browser: WebDriver,
+    dashboard_url: str,
+    database_url: str,
+    settings: Settings,
+    browser_site: dict[str, Any],
+) -> None:
+    camera, grid = browser_site["cameras"][1], browser_site["grids"][1]
+    alert_id = _insert_alert(
+        database_url, camera, grid, "ebike_in_elevator", "major", datetime.now(UTC)
+    )
+    snapshot = f"{alert_id}/snapshot-1.jpg"
+    (settings.evidence_dir() / snapshot).parent.mkdir(parents=True, exist_ok=True)
+    ok, jpeg = cv2.imencode(".jpg", np.full((90, 160, 3), 90, np.uint8))
+    assert ok
+    (settings.evidence_dir() / snapshot).write_bytes(jpeg.tobytes())
+    boxes = [{"x": 0.2, "y": 0.2, "w": 0.5, "h": 0.5}]
+    with db.connection(database_url) as conn:
+        conn.execute(
+            "UPDATE alerts SET snapshot_path = %s, details = %s WHERE id = %s",
+            (snapshot, json.dumps({"boxes": boxes}), alert_id),
+        )
+        conn.commit()
+    # What ingest keeps of the camera's feed: its newest frame, larger than the snapshot.
+    ok, live = cv2.imencode(".jpg", np.full((180, 320, 3), 200, np.uint8))
+    assert ok
+    LatestFrames(settings.evidence_dir()).offer(camera, live.tobytes())
+
+    _open(browser, dashboard_url)
+    shown = WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(
+        lambda d: d.execute_script(
+            "const tile = document.querySelector(`#camera-wall [data-camera='${arguments[0]}']`);"
+            " const img = tile && tile.querySelector('img');"
+            " return img && img.complete && img.naturalWidth > 0 && {"
+            "  src: img.getAttribute('src'), width: img.naturalWidth, text: tile.innerText};",
+            camera,
+        )
+    )
+    assert shown["src"].startswith(f"/camera/{camera}.jpg"), "the live frame, not the snapshot"
+    assert shown["width"] == 320
+    assert "电梯摄像头 2" in shown["text"] and "实时" in shown["text"]

@@ -1,4 +1,5 @@
-"""Side panels: the dispatch board, the grid events feed and the camera wall."""
+"""Side panels: the dispatch board, the grid events feed (rows as JSON, drawn by
+assets/screen_lists.js; see screen_list.py) and the camera wall."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ from datetime import datetime
 
 from dash import html
 
-from dashboard.board_queries import BoardOrder, CameraFrame, GridEvent
-from dashboard.evidence_route import evidence_url
+from dashboard.board_queries import BoardOrder, GridEvent
+from dashboard.camera_wall import WallTile
+from dashboard.components.screen_list import ScreenList, screen_list
 from dashboard.labels import (
     WORK_ORDER_STATE_TEXT,
     Language,
@@ -19,85 +21,72 @@ from dashboard.labels import (
 )
 
 
-def dispatch_rows(orders: list[BoardOrder], now: datetime, lang: Language) -> list[html.Div]:
+def dispatch_rows(orders: list[BoardOrder], now: datetime, lang: Language) -> ScreenList:
     """One row per open order: overdue ones first (the query's order), who, state, waited."""
-    if not orders:
-        return [html.Div(t("no_orders", lang), className="panel-empty")]
-    return [
-        html.Div(
-            className=(
-                f"board-row severity-{o.severity}"
-                + (" overdue" if o.overdue else "")
-                + (" escalated" if o.escalated else "")
-            ),
-            **{"data-order-id": str(o.id)},
-            children=[
-                html.Span(
-                    pick(WORK_ORDER_STATE_TEXT.get(o.state, (o.state,) * 2), lang),
-                    className="board-state",
-                ),
-                html.Span(
-                    [html.B(alert_type_text(o.type, lang)), f" {o.grid_name}"],
-                    className="board-what",
-                ),
-                html.Span(o.assignee or t("unassigned", lang), className="board-who"),
-                html.Span(
-                    format_duration((now - o.created_at).total_seconds(), lang),
-                    className="board-waited",
-                    title=t("waited", lang),
-                ),
-            ],
-        )
+    rows = [
+        {
+            "id": o.id,
+            "severity": o.severity,
+            "overdue": o.overdue,
+            "escalated": o.escalated,
+            "state_text": pick(WORK_ORDER_STATE_TEXT.get(o.state, (o.state,) * 2), lang),
+            "type_text": alert_type_text(o.type, lang),
+            "grid": o.grid_name,
+            "who": o.assignee or t("unassigned", lang),
+            "waited": format_duration((now - o.created_at).total_seconds(), lang),
+            "waited_title": t("waited", lang),
+        }
         for o in orders
     ]
+    return screen_list(rows, t("no_orders", lang))
 
 
-def event_rows(events: list[GridEvent], now: datetime, lang: Language) -> list[html.Div]:
+SOURCE_KEYS = {"alert": "device_alert", "resident": "resident", "patrol": "patrol"}
+
+
+def event_rows(events: list[GridEvent], now: datetime, lang: Language) -> ScreenList:
     """Alerts and resident/patrol reports, newest first, each marked with where it came from."""
-    if not events:
-        return [html.Div(t("no_events", lang), className="panel-empty")]
-    source_key = {"alert": "device_alert", "resident": "resident", "patrol": "patrol"}
-    return [
-        html.Div(
-            className=f"event-row source-{e.kind} severity-{e.severity}",
-            **{"data-event": f"{e.kind}-{e.ref_id}"},
-            children=[
-                html.Span(
-                    t(source_key.get(e.kind, "device_alert"), lang), className="event-source"
-                ),
-                html.Span(
-                    [html.B(alert_type_text(e.type, lang)), f" {e.grid_name}"],
-                    className="event-what",
-                    title=e.title,
-                ),
-                html.Span(format_age(e.time, now, lang), className="event-age"),
-            ],
-        )
+    rows = [
+        {
+            "key": f"{e.kind}-{e.ref_id}",
+            "kind": e.kind,
+            "severity": e.severity,
+            "source_text": t(SOURCE_KEYS.get(e.kind, "device_alert"), lang),
+            "type_text": alert_type_text(e.type, lang),
+            "grid": e.grid_name,
+            "title": e.title,
+            "age": format_age(e.time, now, lang),
+        }
         for e in events
     ]
+    return screen_list(rows, t("no_events", lang))
 
 
-def camera_tiles(frames: list[CameraFrame], now: datetime, lang: Language) -> list[html.Div]:
-    """The newest frame of each camera, detection boxes drawn in, with name and age."""
-    if not frames:
+def camera_tiles(tiles: list[WallTile], now: datetime, lang: Language) -> list[html.Div]:
+    """Each chosen camera's picture (live frame or newest snapshot) with name and age."""
+    if not tiles:
         return [html.Div(t("no_frames", lang), className="panel-empty")]
     return [
         html.Figure(
-            className="camera-tile",
-            **{"data-camera": f.device_id},
+            className="camera-tile" + (" live" if tile.live else ""),
+            **{"data-camera": tile.device_id},
             children=[
-                html.Img(src=evidence_url(f.snapshot_path), alt=f.device_name),
+                html.Img(src=tile.image_url, alt=tile.device_name),
                 html.Figcaption(
                     [
-                        html.Span(f.device_name, className="camera-name"),
-                        html.Span(
-                            f"{alert_type_text(f.alert_type, lang)}"
-                            f" · {format_age(f.time, now, lang)}",
-                            className="camera-age",
-                        ),
+                        html.Span(tile.device_name, className="camera-name"),
+                        html.Span(_camera_note(tile, now, lang), className="camera-age"),
                     ]
                 ),
             ],
         )
-        for f in frames
+        for tile in tiles
     ]
+
+
+def _camera_note(tile: WallTile, now: datetime, lang: Language) -> str:
+    """'live · e-bike in elevator' for a live frame, 'e-bike in elevator · 5 min ago' else."""
+    what = alert_type_text(tile.alert_type, lang) if tile.alert_type else ""
+    if tile.live:
+        return " · ".join(p for p in (t("live", lang), what) if p)
+    return " · ".join(p for p in (what, format_age(tile.time, now, lang)) if p)

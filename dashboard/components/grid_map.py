@@ -7,7 +7,7 @@ purpose: MapLibre needs a glyph server for map text, and the screen has none.
 The figure is a plain dict (building plotly's validated objects for 5,000 device dots took
 half a second). Its traces come in a fixed order, so a refresh can send a `Patch` of what
 changed (grid colours, offline dots, alert markers) instead of the whole map:
-grids, one trace of dots per device kind, offline dots, then the three alert traces.
+grids, one trace of dots per device kind, two for offline rings, then three for alerts.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ MAP_BACKGROUND = "#0a1018"
 # the map once and then ignores every later figure update.
 MAP_STYLE_ASSET = "map-style-dark.json"
 DEVICE_DOT_PX = 7
-STATE_TRACES = 4  # offline dots, new-alert rings, alert halos, alert dots
+STATE_TRACES = 5  # offline rings and their dark cores, new-alert rings, alert halos, alert dots
+OFFLINE_TRACES = 2
 MAP_PARTS = ("grids", "offline", "alerts")  # what a patch may resend (MapState.signatures)
 
 
@@ -118,8 +119,9 @@ def _grid_trace(layout: MapLayout, state: MapState) -> dict[str, Any]:
 
 
 def device_kinds(layout: MapLayout) -> list[str]:
-    """The device kinds on the map, one dot trace each, in a fixed order."""
-    return sorted({d.kind for d in layout.devices})
+    """The device kinds on the map, one dot trace each, in a fixed order: cameras last, so
+    their dots are drawn over a sensor or alarm mounted at the same spot."""
+    return sorted({d.kind for d in layout.devices}, key=lambda k: (k.endswith("_camera"), k))
 
 
 def _dots(name: str, devices: list[Any], color: str) -> dict[str, Any]:
@@ -147,10 +149,17 @@ def _device_traces(layout: MapLayout) -> list[dict[str, Any]]:
     ]
 
 
-def _offline_trace(layout: MapLayout, state: MapState) -> dict[str, Any]:
-    """Offline devices: a grey dot over the kind's colour."""
+def _offline_traces(layout: MapLayout, state: MapState) -> list[dict[str, Any]]:
+    """Offline devices: a hollow grey ring over the kind's dot (a grey dot with a dark core;
+    MapLibre's circles here take no outline)."""
     offline = [d for d in layout.devices if d.id in state.offline]
-    return _dots("devices-offline", offline, OFFLINE_COLOR)
+    ring = _dots("devices-offline", offline, OFFLINE_COLOR)
+    ring["marker"] = {"size": DEVICE_DOT_PX + 6, "color": OFFLINE_COLOR, "opacity": 1}
+    core = _dots("devices-offline-core", offline, MAP_BACKGROUND)
+    core["marker"] = {"size": DEVICE_DOT_PX - 1, "color": MAP_BACKGROUND, "opacity": 1}
+    core["hoverinfo"] = "skip"
+    core.pop("hovertemplate")
+    return [ring, core]
 
 
 def _alert_traces(markers: list[AlertMarker]) -> list[dict[str, Any]]:
@@ -205,7 +214,7 @@ def _alert_traces(markers: list[AlertMarker]) -> list[dict[str, Any]]:
 
 
 def _state_traces(layout: MapLayout, state: MapState) -> list[dict[str, Any]]:
-    traces = [_offline_trace(layout, state), *_alert_traces(state.alert_markers(layout))]
+    traces = [*_offline_traces(layout, state), *_alert_traces(state.alert_markers(layout))]
     assert len(traces) == STATE_TRACES
     return traces
 
@@ -281,9 +290,11 @@ def map_patch(
             patch["data"][0][key] = values
     first = 1 + len(device_kinds(layout))
     if "offline" in changed:
-        patch["data"][first] = _offline_trace(layout, state)
+        for offset, trace in enumerate(_offline_traces(layout, state)):
+            patch["data"][first + offset] = trace
     if "alerts" in changed:
-        for offset, trace in enumerate(_alert_traces(state.alert_markers(layout)), start=1):
+        alert_traces = _alert_traces(state.alert_markers(layout))
+        for offset, trace in enumerate(alert_traces, start=OFFLINE_TRACES):
             patch["data"][first + offset] = trace
     if view is not None:
         patch["layout"]["map"]["center"] = {"lat": view.center_lat, "lon": view.center_lon}

@@ -56,7 +56,8 @@ def _today_tiles(figures: DayFigures, lang: Language) -> list[html.Div]:
     shown, rest = busiest[:TODAY_TYPES_SHOWN], busiest[TODAY_TYPES_SHOWN:]
     others = sum(n for _, n in rest)
     total = sum(figures.today_by_type.values())
-    tiles = [tile("today-total", total, t("today_alerts", lang), kind="today-total")]
+    # The group is titled "today's alerts" already; the first tile is their total.
+    tiles = [tile("today-total", total, t("today_total", lang), kind="today-total")]
     for i, (alert_type, n) in enumerate(shown):
         last = i == len(shown) - 1
         note = f"+{others}" if last and others else ""

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from dash import ALL, Dash, Input, Output, State, callback_context, no_update
+from dash import Dash, Input, Output, State, callback_context, no_update
 
 from dashboard.components.boards import event_rows
 from dashboard.components.details import alert_detail_panel, grid_detail_panel
@@ -22,20 +22,8 @@ from dashboard.unchanged import unless_shown
 
 log = logging.getLogger(__name__)
 
-# A click on any alert row puts its id in the selected-alert store. Rows are redrawn on
-# every refresh with n_clicks back at 0, so only a positive count is a real click.
-SELECT_ALERT_JS = """
-function (clicks) {
-    const ctx = window.dash_clientside.callback_context;
-    for (const t of ctx.triggered) {
-        if (t.value) {
-            return JSON.parse(t.prop_id.split(".n_clicks")[0]).alert;
-        }
-    }
-    return window.dash_clientside.no_update;
-}
-"""
-
+# A click on an alert row sets selected-alert from assets/screen_lists.js (the rows are
+# plain DOM drawn there, not Dash components).
 CLOSE_JS = """
 function (clicks) {
     return clicks ? null : window.dash_clientside.no_update;
@@ -54,12 +42,6 @@ def _grid_from_click(click: Any) -> str | None:
 
 
 def register_callbacks(app: Dash, queries: DashboardQueries) -> None:
-    app.clientside_callback(
-        SELECT_ALERT_JS,
-        Output("selected-alert", "data"),
-        Input({"type": "alert-item", "alert": ALL}, "n_clicks"),
-        prevent_initial_call=True,
-    )
     app.clientside_callback(
         CLOSE_JS,
         Output("selected-alert", "data", allow_duplicate=True),
@@ -124,7 +106,7 @@ def register_callbacks(app: Dash, queries: DashboardQueries) -> None:
         return grid_detail_panel(grid, datetime.now(UTC), language_of(stored_lang)), "grid-detail"
 
     @app.callback(
-        Output("event-feed", "children"),
+        Output("event-feed-rows", "data"),
         Output("community-filter", "options"),
         Output("grid-filter", "options"),
         Output("shown-events", "data"),
