@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 
 from dashboard.manager_queries import open_alerts, open_orders, read_manager_view
-from dashboard.pages.manager import offered_steps
+from dashboard.pages.manager import _order_title, offered_steps
 from dispatch.api import mount_api
 from dispatch.api.accounts import ensure_demo_logins
 from dispatch.auth import User
@@ -182,3 +182,11 @@ def test_an_order_offers_the_steps_its_state_and_the_persons_role_allow(
     user: User, state: str, buttons: list[str]
 ) -> None:
     assert offered_steps(user, _order(state)) == buttons
+
+
+def test_an_alert_order_is_titled_in_the_pages_language_and_a_report_keeps_its_words() -> None:
+    alert_order = {"source": "alert", "type": "shed_fire", "title": "Charging shed fire"}
+    assert _order_title(alert_order, "zh") == "充电棚火情"
+    assert _order_title(alert_order, "en") == "Charging-shed fire"
+    report = {"source": "resident", "type": "other", "title": "楼道堆放杂物"}
+    assert _order_title(report, "en") == "楼道堆放杂物"

@@ -167,6 +167,14 @@ def _latest_line(order: dict[str, Any], now: datetime, lang: Language) -> html.D
     )
 
 
+def _order_title(order: dict[str, Any], lang: Language) -> str:
+    """A device alert's order is titled by its type, in the page's language; a resident's or
+    a worker's report keeps the words it was filed with."""
+    if order.get("source") == "alert":
+        return alert_type_text(order["type"], lang)
+    return str(order["title"])
+
+
 def _order_card(user: User, order: dict[str, Any], now: datetime, lang: Language) -> html.Article:
     order_id, state = order["id"], order["state"]
     buttons = []
@@ -201,7 +209,7 @@ def _order_card(user: User, order: dict[str, Any], now: datetime, lang: Language
                     overdue,
                 ],
             ),
-            html.Div(order["title"], className="order-title"),
+            html.Div(_order_title(order, lang), className="order-title"),
             html.Div(
                 f"{alert_type_text(order['type'], lang)} · {_grid_name(order, lang)}"
                 f" · {format_age(order['created_at'], now, lang)}",
