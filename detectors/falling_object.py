@@ -2,10 +2,13 @@
 
 How it decides: each frame is downscaled to grey and compared with a running background
 (corrected for overall brightness and contrast, so clouds, dusk and the greying of rain do
-not count as motion). What differs by more than a few noise levels forms blobs; small blobs
-on the facade are followed from frame to frame, each new position expected where a falling
-body would be. Positions are turned into heights in metres through the camera's floor lines,
-so the perspective of the building does not bend the curve. A track is a fall when its
+not count as motion). What differs by more than a few noise levels forms blobs, each pixel
+judged against its own learned noise (a dark wall at night is quiet, so an unlit object a
+few grey levels darker shows). When a frame is full of blobs (rain), thin lines at the
+rain's common slant are taken out first. Small blobs on the facade are followed from frame
+to frame, each new position expected where a falling body would be. Positions are turned
+into heights in metres through the camera's floor lines, so the perspective of the
+building does not bend the curve. A track is a fall when its
 heights fit h(t) = h0 + v0·t - g·t²/2 closely, with g within `gravity_tolerance` of 9.81 m/s²,
 and it has dropped at least `min_drop_m` over at least `min_track_points` frames. Then one
 onset Detection is emitted, with the trajectory, the floor it was let go from (the fit with
@@ -14,12 +17,14 @@ when the track ends.
 
 Birds fly across rather than down, gliding ones sink at a steady speed; leaves and plastic
 bags sink at a steady, slow speed; none of them accelerate at g. People on balconies and
-windows lighting up stay where they are. Rain streaks change every frame and do not line up
-into a parabola; when a frame is full of them only the larger blobs are followed.
+windows lighting up stay where they are; a track that stood still is judged from its last
+moment at rest, and must have fallen from about there. Rain streaks change every frame and
+do not line up into a parabola.
 
 Known limits:
 - An object smaller than about a pixel at `process_width`, or with the wall's brightness,
-  is not seen; at night only lit objects are.
+  is not seen; in rain, one under two pixels across is taken out with the streaks, and one
+  blurred into a streak along the rain's slant can be.
 - A fall shorter than `min_drop_m` (from the first floors) cannot be told from a drop of a
   metre or two on a balcony, and is not reported.
 - The floor estimate assumes the object falls along the facade plane: one that flies well
@@ -45,10 +50,50 @@ ALERT_TYPE = "falling_object"
 FACADE_ZONE = "facade"
 # Share of the frames of a fall in which the object must have been seen (rain hides it in
 # some; chains of rain streaks matched across gaps fill half or less).
-_MIN_SEEN_SHARE = 0.55
+_MIN_SEEN_SHARE = 0.6
 # Sideways travel allowed per pixel of fall: a throw from a balcony carries the object a
 # metre or two along the wall while it drops the 3 m or more needed to report it.
 _MAX_SIDEWAYS_PER_DOWN = 2.0
+# Least fall in the picture (px at process_width) before the curve is judged.
+_MIN_DROP_PX = 6.0
+# How far above or below the spot where a track stood still its fall may appear to start.
+_MAX_RELEASE_GAP_M = 1.5
+_NEIGHBOURS = np.ones((3, 3), np.uint8)
+
+
+def _line_kernel(slant: float, length: int = 5) -> np.ndarray:
+    """A one-pixel line `length` long, `slant` radians off the vertical."""
+    kernel = np.zeros((length, length), np.uint8)
+    centre, reach = length // 2, (length - 1) / 2
+    dx, dy = reach * np.sin(slant), reach * np.cos(slant)
+    start = (round(centre - dx), round(centre - dy))
+    cv2.line(kernel, start, (round(centre + dx), round(centre + dy)), 1, 1)
+    return kernel
+
+
+# Rain falls within about 17° of the vertical, the same slant across the picture.
+_RAIN_LINES = tuple(_line_kernel(slant) for slant in (-0.3, 0.0, 0.3))
+_SQUARE_2 = np.ones((2, 2), np.uint8)
+_SQUARE_4 = np.ones((4, 4), np.uint8)
+
+
+def _without_rain_streaks(moving: np.ndarray) -> np.ndarray:
+    """The moving-pixel mask without rain: thin lines at the frame's common slant.
+
+    Rain streaks are one to three pixels wide and five or more long; a falling object seen
+    in daylight is a compact blob. Pixels on a line of the slant that collects the most of
+    them are dropped, unless they belong to something four pixels wide; what remains is
+    opened with a 2x2 square, which clears the ends and crumbs of streaks and keeps
+    anything two pixels across.
+    """
+    streaks = max(
+        (cv2.morphologyEx(moving, cv2.MORPH_OPEN, line) for line in _RAIN_LINES),
+        key=lambda opened: int(np.count_nonzero(opened)),
+    )
+    solid = cv2.dilate(cv2.morphologyEx(moving, cv2.MORPH_OPEN, _SQUARE_4), _NEIGHBOURS)
+    rain = (streaks > 0) & (solid == 0)
+    rest = np.where(rain, np.uint8(0), moving)
+    return cv2.morphologyEx(rest, cv2.MORPH_OPEN, _SQUARE_2)
 
 
 @dataclass(frozen=True)
@@ -74,13 +119,13 @@ class FallingObjectConfig:
         4.0, 1.5, 20.0, "a pixel moves when it differs by this many noise levels"
     )
     min_contrast: float = setting(
-        10.0, 2.0, 100.0, "least grey-level difference from the background that is motion"
+        5.0, 2.0, 100.0, "least grey-level difference from the background that is motion"
     )
     max_blob_area: float = setting(
         0.004, 1e-4, 0.1, "largest moving blob followed, as a fraction of the frame"
     )
     max_blobs: int = setting(
-        25, 1, 1000, "above this many blobs in a frame (rain) only the larger ones are followed"
+        25, 1, 1000, "more blobs than this in a frame (rain): streaks are taken out, this many kept"
     )
     clear_after_s: float = setting(
         0.5, 0.05, 10.0, "seconds without a sighting after which a reported fall clears"
@@ -120,6 +165,7 @@ class FallingObjectDetector:
         self.config = config
         self._scale = FloorScale(config.floor_lines)
         self._background: np.ndarray | None = None
+        self._variance: np.ndarray | None = None  # per pixel, of the difference where still
         self._zone_mask: np.ndarray | None = None
         self._tracks: list[Track] = []
         self._reported: list[Track] = []  # confirmed tracks not yet cleared
@@ -169,6 +215,9 @@ class FallingObjectDetector:
     def _start(self, grey: np.ndarray) -> None:
         h, w = grey.shape
         self._background = grey.copy()
+        # Start from the noise a threshold of min_contrast allows; learned within seconds.
+        start = (self.config.min_contrast / self.config.noise_factor) ** 2
+        self._variance = np.full((h, w), start, np.float32)
         self._tracks = []
         if self.config.facade is None:
             self._zone_mask = np.full((h, w), True)
@@ -183,20 +232,33 @@ class FallingObjectDetector:
     def _blobs(self, grey: np.ndarray) -> list[tuple[float, float, Box, int]]:
         """Moving blobs as (normalised x, normalised y, box, area in px)."""
         assert self._background is not None and self._zone_mask is not None
+        assert self._variance is not None
         background = self._matched_background(grey)
-        difference = cv2.absdiff(grey, background)
+        signed = grey - background
+        difference = np.abs(signed)
         sample = difference[::4, ::4]
         noise = 1.4826 * float(np.median(sample))
-        threshold = max(self.config.min_contrast, self.config.noise_factor * noise)
+        # Each pixel against its own noise: window edges and JPEG blocks flicker, a dark wall
+        # at night is quiet enough to show an unlit object a few grey levels darker.
+        floor = max(self.config.min_contrast, self.config.noise_factor * noise)
+        threshold = cv2.max(cv2.sqrt(self._variance) * self.config.noise_factor, floor)
         moving = (difference > threshold) & self._zone_mask
         # Learn fast where nothing moves, slowly under things that stay (a lit window).
         rate = np.where(moving, np.float32(0.01), np.float32(0.15))
         self._background += rate * (grey - self._background)
         self._background = self._background.astype(np.float32, copy=False)
+        still = (~moving).astype(np.uint8)
+        cv2.accumulateWeighted(cv2.multiply(signed, signed), self._variance, 0.05, mask=still)
 
         h, w = grey.shape
-        mask = cv2.dilate(moving.astype(np.uint8), np.ones((3, 3), np.uint8))
-        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        moving_u8 = moving.astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(
+            cv2.dilate(moving_u8, _NEIGHBOURS), connectivity=8
+        )
+        if count - 1 > self.config.max_blobs:
+            count, _, stats, _ = cv2.connectedComponentsWithStats(
+                cv2.dilate(_without_rain_streaks(moving_u8), _NEIGHBOURS), connectivity=8
+            )
         largest = self.config.max_blob_area * h * w
         found = []
         for x0, y0, bw, bh, area in stats[1:]:
@@ -204,8 +266,6 @@ class FallingObjectDetector:
                 continue
             found.append((x0, y0, bw, bh, area))
         if len(found) > self.config.max_blobs:
-            # Rain: streaks everywhere. Keep the blobs wider than a streak.
-            found = [b for b in found if b[2] >= 4 and b[4] >= 12]
             found = sorted(found, key=lambda b: -b[4])[: self.config.max_blobs]
         blobs = []
         for x0, y0, bw, bh, area in found:
@@ -275,8 +335,9 @@ class FallingObjectDetector:
                 found.append(self._clear(track, ts))
         return found
 
-    def _is_fall(self, track: Track) -> bool:
+    def _is_fall(self, whole: Track) -> bool:
         config = self.config
+        track = whole.since_rest()
         if len(track.t) < config.min_track_points:
             return False
         drop = track.h[0] - track.h[-1]
@@ -291,14 +352,25 @@ class FallingObjectDetector:
             frames = (track.t[-1] - track.t[0]) / self._frame_interval + 1
             if len(track.t) < _MIN_SEEN_SHARE * frames:
                 return False
+            # And its last three sightings at most one frame apart: a track that has just
+            # jumped a longer gap is as likely a leaf or a bird joined on to it.
+            if track.t[-1] - track.t[-3] > 3.5 * self._frame_interval:
+                return False
         # Something let go of falls mostly down; a bird gliding or diving crosses the picture.
         assert self._background is not None
         h, w = self._background.shape
+        down = (track.y[-1] - track.y[0]) * h
+        if down < _MIN_DROP_PX:  # near the top a pixel is half a metre: no curve to measure
+            return False
         sideways = abs(track.x[-1] - track.x[0]) * w
-        if sideways > _MAX_SIDEWAYS_PER_DOWN * (track.y[-1] - track.y[0]) * h:
+        if sideways > _MAX_SIDEWAYS_PER_DOWN * down:
             return False
         fit = fit_fall(track)
         if abs(fit.g_estimate - GRAVITY) > config.gravity_tolerance * GRAVITY:
+            return False
+        if track is not whole and abs(fit.release_height_m - track.h[0]) > _MAX_RELEASE_GAP_M:
+            # Something that stood still and then fell was let go from where it stood; a jump
+            # from a still blob to a fast one is two things joined.
             return False
         if fit.rms_m > config.max_residual_m + 0.03 * drop:
             return False
@@ -309,7 +381,8 @@ class FallingObjectDetector:
         self._past_releases.append((fit.release_t, track.x[0]))
         return True
 
-    def _onset(self, track: Track, ts: float) -> Detection:
+    def _onset(self, whole: Track, ts: float) -> Detection:
+        track = whole.since_rest()
         fit = fit_fall(track)
         g_error = abs(fit.g_estimate - GRAVITY) / (self.config.gravity_tolerance * GRAVITY)
         confidence = float(np.clip(1.0 - 0.5 * g_error, 0.3, 1.0))
@@ -328,7 +401,8 @@ class FallingObjectDetector:
             evidence="clip",
         )
 
-    def _clear(self, track: Track, ts: float) -> Detection:
+    def _clear(self, whole: Track, ts: float) -> Detection:
+        track = whole.since_rest()
         fit = fit_fall(track)
         return Detection(
             type=ALERT_TYPE,

@@ -17,6 +17,7 @@ import numpy as np
 STOREY_M = 3.0
 GRAVITY = 9.81  # m/s²
 FASTEST_FALL = 45.0  # m/s, about what a fall from a 35-storey roof reaches
+_STATE_POINTS = 4  # points a track's present height and speed are fitted over
 
 
 class FloorScale:
@@ -77,6 +78,7 @@ class Track:
     boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
     misses: int = 0
     confirmed: bool = False
+    _state: tuple[float, float] | None = None  # (height, velocity) at the last point
 
     def add(self, t: float, x: float, y: float, h: float, box: tuple[float, ...]) -> None:
         self.t.append(t)
@@ -85,6 +87,33 @@ class Track:
         self.h.append(h)
         self.boxes.append(box)  # type: ignore[arg-type]
         self.misses = 0
+        self._state = None
+
+    def _fall_state(self, gravity: float) -> tuple[float, float]:
+        """Height and vertical velocity now, fitted with g fixed over the last few points: a
+        blob's bottom jitters by a pixel or two, too much to take the velocity from two."""
+        if self._state is None:
+            ts, hs = self.t[-_STATE_POINTS:], self.h[-_STATE_POINTS:]
+            offsets = [t - ts[-1] for t in ts]
+            lifted = [h + 0.5 * gravity * o * o for h, o in zip(hs, offsets, strict=True)]
+            mean_o, mean_h = sum(offsets) / len(ts), sum(lifted) / len(ts)
+            spread = sum((o - mean_o) ** 2 for o in offsets)
+            v = sum((o - mean_o) * (h - mean_h) for o, h in zip(offsets, lifted, strict=True))
+            v /= spread
+            self._state = (mean_h - v * mean_o, v)
+        return self._state
+
+    def since_rest(self, still_m: float = 0.15) -> Track:
+        """The track from its last moment at rest: what stood still before a fall (a person on
+        the balcony, a flickering edge the object passed) is no part of the parabola."""
+        drops = [a - b for a, b in zip(self.h[:-1], self.h[1:], strict=True)]
+        for i in range(len(drops) - 1, 0, -1):
+            if drops[i] <= still_m and drops[i - 1] <= still_m:  # points i-1..i+1 at rest
+                part = Track(self.track_id, misses=self.misses, confirmed=self.confirmed)
+                for name in ("t", "x", "y", "h", "boxes"):
+                    setattr(part, name, getattr(self, name)[i:])
+                return part
+        return self
 
     def gate(self, t: float, x: float, h: float, gravity: float) -> float | None:
         """How far (in gate widths, < 1 passes) a blob at (x, h) is from where this track
@@ -100,9 +129,9 @@ class Track:
             expected_h, spread_h = self.h[-1], max(self.h[-1] - low, 0.4)
             expected_x, spread_x = self.x[-1], 0.02
         else:
+            now_h, v = self._fall_state(gravity)
+            expected_h = now_h + v * dt - 0.5 * gravity * dt * dt
             step = self.t[-1] - self.t[-2]
-            v = (self.h[-1] - self.h[-2]) / step - 0.5 * gravity * step  # velocity now
-            expected_h = self.h[-1] + v * dt - 0.5 * gravity * dt * dt
             spread_h = 0.6 + 0.35 * abs(expected_h - self.h[-1])
             vx = (self.x[-1] - self.x[-2]) / step
             expected_x, spread_x = self.x[-1] + vx * dt, 0.015

@@ -2,7 +2,8 @@
 
 Something dropped from a floor raises one alert naming the floor it came from, and clears it
 once it has reached the ground; birds, leaves and bags, people on balconies, windows lighting
-up and rain raise nothing. Frames come from the synthetic facade camera.
+up and rain raise nothing, by day or by night; a small can in daytime rain and an unlit
+bottle at night are still seen. Frames come from the synthetic facade camera.
 """
 
 from __future__ import annotations
@@ -73,6 +74,49 @@ def test_rubbish_bag_from_the_top_floors_alerts_once() -> None:
 
     assert [d.cleared for d in found] == [False, True]
     assert abs(found[0].details["floor"] - 27) <= 1
+
+
+def test_can_dropped_in_daytime_rain_alerts() -> None:
+    # Streaks fill every frame; the can is two pixels across at the working width.
+    scene = FacadeScene(FLOOR_LINES, FACADE, seed=6)
+    assert scene.look.mode == "day"
+    scene.drop_object(1.0, 14, size="small")
+    scene.rain(0.0, 10.0)
+    [(released, landed, _)] = scene.falls()
+
+    found = watch(scene, landed + 1.5, 10.0)
+
+    assert [d.cleared for d in found] == [False, True]
+    assert released < found[0].ts <= landed
+    assert abs(found[0].details["floor"] - 14) <= 1
+
+
+def test_unlit_bottle_dropped_at_night_alerts() -> None:
+    # Against the dark wall the bottle is a few grey levels off the background.
+    scene = FacadeScene(FLOOR_LINES, FACADE, seed=9)
+    assert scene.look.mode == "night"
+    scene.drop_object(1.0, 9, size="medium")
+    [(released, landed, _)] = scene.falls()
+
+    found = watch(scene, landed + 1.5, 10.0)
+
+    assert [d.cleared for d in found] == [False, True]
+    assert released < found[0].ts <= landed
+    assert found[0].details["floor"] == 9
+
+
+def test_rain_at_night_with_birds_and_lights_does_not_alert() -> None:
+    scene = FacadeScene(FLOOR_LINES, FACADE, seed=9)
+    for t in (0.5, 2.0, 4.0):
+        scene.bird(t)
+    for t in (0.2, 1.5):
+        scene.leaf_or_bag(t)
+    scene.person_on_balcony(0.5, 6, 4.0)
+    scene.light_switch(2.5, 10)
+    scene.light_switch(3.5, 18)
+    scene.rain(0.0, 8.0)
+
+    assert watch(scene, 8.0, 10.0) == []
 
 
 def test_birds_leaves_and_rain_do_not_alert() -> None:
