@@ -8,6 +8,8 @@ features are
 - the same of the blob's foreground mask (its silhouette, without the surface texture),
 - colour: hue weighted by saturation, saturation and brightness histograms of its pixels,
 - shape: area, aspect ratio and how much of its box it fills.
+Apart from those, `spoke_share` measures how much of the lower part of the silhouette is thin
+line work (spokes, thin frame tubes), which the detector uses to overrule the classifier.
 The classifier is a small neural network (one hidden layer) on standardised features; its
 weights and the standardisation live in `elevator_ebike_model.npz` next to this file.
 
@@ -29,6 +31,11 @@ MODEL_PATH = Path(__file__).with_name("elevator_ebike_model.npz")
 PATCH = 64
 ORIENTATIONS = 9
 CELL = 8
+# The wheel band of a blob is its lowest part, where the wheels are (most of a rider's body
+# is above it). Thin lines are told from surfaces at processing size (320 px wide).
+WHEEL_BAND = 0.4
+THIN_KERNEL = 3
+THIN_CONTRAST = 20
 
 
 def blob_features(crop: np.ndarray, mask: np.ndarray, frame_area: int) -> np.ndarray:
@@ -91,6 +98,24 @@ def gradient_histograms(patch: np.ndarray) -> np.ndarray:
     blocks = np.minimum(blocks, 0.2)
     blocks /= np.sqrt((blocks**2).sum(axis=1, keepdims=True) + 1e-6)
     return blocks.ravel()
+
+
+def spoke_share(crop: np.ndarray, mask: np.ndarray) -> float:
+    """Share of the blob's wheel band (its lowest 40 %) drawn in thin lines: 0..1.
+
+    `crop` is the blob's BGR picture at processing size, not blurred; `mask` its bool mask.
+    A thin line is a pixel that differs from the median of its neighbourhood by more than
+    `THIN_CONTRAST` grey levels. Spoked wheels and a bicycle's thin tubes are mostly such
+    lines; an e-bike's fat tyres, solid hubs, battery and footboard are broad surfaces.
+    """
+    top = int(mask.shape[0] * (1.0 - WHEEL_BAND))
+    band = mask[top:]
+    pixels = np.count_nonzero(band)
+    if pixels == 0 or min(band.shape) < THIN_KERNEL:
+        return 0.0
+    grey = cv2.cvtColor(crop[top:], cv2.COLOR_BGR2GRAY)
+    contrast = np.abs(grey.astype(np.int16) - cv2.medianBlur(grey, THIN_KERNEL))
+    return np.count_nonzero((contrast > THIN_CONTRAST) & band) / pixels
 
 
 @dataclass(frozen=True)
