@@ -1,6 +1,6 @@
 """Telemetry ingest end to end at QoS 1: broker in, committed rows out, against two baselines.
 
-    python -m bench.ingest [--seconds 60] [--rate 25000] [--workers 2] [--publisher c|python]
+    python -m bench.ingest [--seconds 60] [--rate 30000] [--workers 2] [--publisher c|python]
                            [--broker-queue N]
 
 Starts its own Mosquitto (the deployed queue limits, with the per-client queue raised to
@@ -365,7 +365,9 @@ def run_ingest(
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the main run")
-    parser.add_argument("--rate", type=float, default=25_000, help="messages/s offered")
+    # Above the 25,000 msgs/s goal: offered exactly that, the figure would show the
+    # publishers' pacing (a little under it) rather than what ingest stores.
+    parser.add_argument("--rate", type=float, default=30_000, help="messages/s offered")
     parser.add_argument("--workers", type=int, default=2, help="ingest processes")
     parser.add_argument("--publishers", type=int, default=8, help="publisher processes")
     parser.add_argument(
