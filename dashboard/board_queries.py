@@ -146,6 +146,15 @@ def camera_frames(
     return list(frames.values())
 
 
+def grid_cameras(conn: psycopg.Connection, grid_id: str) -> list[str]:
+    """The cameras of one grid, by id: what the wall shows while that grid is chosen."""
+    rows = conn.execute(
+        "SELECT id FROM devices WHERE grid_id = %s AND kind LIKE '%%\\_camera' ORDER BY id",
+        (grid_id,),
+    ).fetchall()
+    return [r["id"] for r in rows]
+
+
 _OPEN_BOXES_SQL = """
 SELECT type, details->'boxes' AS boxes FROM alerts
 WHERE device_id = %(device)s AND state <> 'cleared'

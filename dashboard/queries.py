@@ -23,6 +23,7 @@ from dashboard.board_queries import (
     GridEvent,
     camera_frames,
     dispatch_board,
+    grid_cameras,
     grid_events,
     open_detections,
 )
@@ -306,6 +307,9 @@ class DashboardQueries:
             ("cameras", tuple(cameras or ()), count),
             lambda conn: camera_frames(conn, cameras, count),
         )
+
+    def grid_cameras(self, grid_id: str) -> list[str]:
+        return self._read(("grid_cameras", grid_id), lambda conn: grid_cameras(conn, grid_id))
 
     def open_detections(self, device_id: str) -> list[tuple[str, list[Any]]]:
         """(type, boxes) of a camera's open alerts, newest first."""

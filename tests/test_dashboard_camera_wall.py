@@ -3,11 +3,15 @@ the camera currently detects drawn, and falls back to the alert snapshot when th
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
 import numpy as np
+import psycopg
+import pytest
 from flask import Flask
 
 from dashboard.board_queries import CameraFrame
@@ -18,7 +22,10 @@ from dashboard.camera_wall import (
     register_camera_route,
     wall_tiles,
 )
+from dashboard.pages.bigscreen import refresh_side_panels
+from dashboard.queries import DashboardQueries
 from ingest.latest_frames import LatestFrames, latest_frame_path
+from tests.test_dashboard import insert_alert, insert_site
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 BOX = {"x": 0.25, "y": 0.25, "w": 0.5, "h": 0.5}
@@ -116,3 +123,32 @@ def test_the_wall_puts_open_alerts_first_live_while_fresh_and_fills_with_live_ca
     assert fresh.live and fresh.image_url == "/camera/cleared.jpg?v=7"
     assert filler.live and filler.device_name == "lobby camera" and filler.alert_type is None
     assert len(wall_tiles(snapshots, live, {}, 1, NOW)) == 1
+
+
+@pytest.fixture(scope="module")
+def queries(database_url: str) -> Iterator[DashboardQueries]:
+    reader = DashboardQueries.connect(database_url)
+    yield reader
+    reader.close()
+
+
+def test_a_grid_chosen_on_the_map_puts_its_own_cameras_on_the_wall(
+    conn: psycopg.Connection, queries: DashboardQueries, tmp_path: Path
+) -> None:
+    site = insert_site(conn, f"twall-{uuid.uuid4().hex[:6]}-")
+    busy, quiet = site.grids[0], site.grids[1]
+    for camera in site.devices[busy]:  # the busy grid's alerts fill the wall unless chosen
+        insert_alert(conn, (camera, busy), "fire_lane_occupied", "major", snapshot_path="x.jpg")
+    (tmp_path / "latest").mkdir()
+    for camera in [*site.devices[busy], *site.devices[quiet]]:
+        (tmp_path / "latest" / f"{camera}.jpg").write_bytes(b"\xff\xd8jpeg")
+
+    def wall(grid: str | None) -> set[str]:
+        _trend, _signature, _board, tiles, _digests = refresh_side_panels(
+            queries, None, "zh", None, tmp_path, grid
+        )
+        return {tile.to_plotly_json()["props"]["data-camera"] for tile in tiles}
+
+    assert wall(quiet) == set(site.devices[quiet])  # live frames, no alert needed
+    assert wall(busy) == set(site.devices[busy])
+    assert set(site.devices[busy]) <= wall(None)  # nothing chosen: open alerts first

@@ -190,6 +190,7 @@ def screen(settings: Settings, lang: Language) -> list[Any]:
         html.Div(id="alert-detail", className="alert-detail hidden"),
         dcc.Interval(id="refresh", interval=settings.dashboard_refresh_ms),
         dcc.Store(id="map-signature"),
+        dcc.Store(id="wall-grid"),  # the grid clicked on the map: the wall shows its cameras
         dcc.Store(id="trend-signature"),
         dcc.Store(id="map-size"),
         dcc.Store(id="last-read"),
@@ -314,17 +315,25 @@ def refresh_side_panels(
     lang: Language,
     shown_side: Any = None,
     evidence_dir: Path | None = None,
+    wall_grid: str | None = None,
 ) -> tuple[Any, Any, Any, Any, Any]:
     """The trend chart, the dispatch board and the camera wall, each only when it changed.
 
     evidence_dir is where ingest keeps each camera's newest frame (None: snapshots only).
+    wall_grid: the grid the operator chose on the map; the wall then shows its cameras only.
     Returns (trend, its signature, board, camera wall, digests of board and wall).
     """
     try:
         figures = queries.day_figures()
         board = queries.dispatch_board()
-        frames = queries.camera_frames(count=CAMERA_WALL_SIZE)
+        chosen = queries.grid_cameras(wall_grid) if wall_grid else None
+        if chosen is None:
+            frames = queries.camera_frames(count=CAMERA_WALL_SIZE)
+        else:
+            frames = queries.camera_frames(chosen, CAMERA_WALL_SIZE) if chosen else []
         live = live_frames(evidence_dir) if evidence_dir else {}
+        if chosen is not None:
+            live = {device: feed for device, feed in live.items() if device in chosen}
         # Names only for cameras shown for their live feed alone (the layout is cached).
         names = {d.id: d.name for d in queries.map_layout().devices} if live else {}
     except psycopg.Error as err:
@@ -469,15 +478,17 @@ def register_callbacks(app: Dash, queries: DashboardQueries, settings: Settings)
         Output("camera-wall", "children"),
         Output("shown-side", "data"),
         Input("refresh", "n_intervals"),
+        Input("wall-grid", "data"),
         State("trend-signature", "data"),
         State("screen-language", "data"),
         State("shown-side", "data"),
     )
     def refresh_side(
-        _n: Any, shown_trend: str | None, lang: Any, shown_side: Any
+        _n: Any, wall_grid: Any, shown_trend: str | None, lang: Any, shown_side: Any
     ) -> tuple[Any, ...]:
+        grid = wall_grid if isinstance(wall_grid, str) else None
         return refresh_side_panels(
-            queries, shown_trend, language_of(lang), shown_side, settings.evidence_dir()
+            queries, shown_trend, language_of(lang), shown_side, settings.evidence_dir(), grid
         )
 
     # The lists are drawn in the browser from their rows (assets/screen_lists.js).

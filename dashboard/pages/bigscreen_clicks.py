@@ -87,23 +87,26 @@ def register_callbacks(app: Dash, queries: DashboardQueries) -> None:
     @app.callback(
         Output("grid-detail", "children"),
         Output("grid-detail", "className"),
+        Output("wall-grid", "data"),
         Input("grid-map", "clickData"),
         Input("grid-detail-close", "n_clicks"),
         State("screen-language", "data"),
         prevent_initial_call=True,
     )
-    def show_grid(click: Any, _close: Any, stored_lang: Any) -> tuple[Any, str]:
+    def show_grid(click: Any, _close: Any, stored_lang: Any) -> tuple[Any, str, Any]:
+        """A clicked grid's panel; the camera wall turns to that grid's cameras until closed."""
         grid_id = _grid_from_click(click)
         if callback_context.triggered_id == "grid-detail-close" or grid_id is None:
-            return [], "grid-detail hidden"
+            return [], "grid-detail hidden", None
         try:
             grid = queries.grid_detail(grid_id)
         except psycopg.Error as err:
             log.warning("could not read grid %s: %s", grid_id, err)
-            return no_update, no_update
+            return no_update, no_update, no_update
         if grid is None:
-            return [], "grid-detail hidden"
-        return grid_detail_panel(grid, datetime.now(UTC), language_of(stored_lang)), "grid-detail"
+            return [], "grid-detail hidden", None
+        panel = grid_detail_panel(grid, datetime.now(UTC), language_of(stored_lang))
+        return panel, "grid-detail", grid_id
 
     @app.callback(
         Output("event-feed-rows", "data"),
