@@ -15,6 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from dashboard.queries import DashboardQueries
 from gridwatch import db
 from gridwatch.services import (
     ensure_database,
@@ -89,3 +90,11 @@ def fresh_database_url() -> Iterator[str]:
     yield LOCAL_PG.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(LOCAL_PG, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def queries(database_url: str) -> Iterator[DashboardQueries]:
+    """The dashboard's reads on the test database, one pool per test module."""
+    reader = DashboardQueries.connect(database_url)
+    yield reader
+    reader.close()

@@ -11,7 +11,6 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -126,13 +125,6 @@ def insert_alert(
 @pytest.fixture()
 def site(conn: psycopg.Connection) -> Site:
     return insert_site(conn, f"tdash-{uuid.uuid4().hex[:6]}-")
-
-
-@pytest.fixture(scope="module")
-def queries(database_url: str) -> Iterator[DashboardQueries]:
-    reader = DashboardQueries.connect(database_url)
-    yield reader
-    reader.close()
 
 
 # ---- queries ---------------------------------------------------------------------------

@@ -239,6 +239,25 @@ def test_the_language_switch_changes_every_panel_title_and_is_remembered(
     )
 
 
+def _give_snapshot(
+    database_url: str, settings: Settings, alert_id: int, shade: int, details: dict[str, Any]
+) -> str:
+    """Write a grey snapshot for the alert and store its path and details; returns the path."""
+    snapshot = f"{alert_id}/snapshot-1.jpg"
+    target = settings.evidence_dir() / snapshot
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ok, jpeg = cv2.imencode(".jpg", np.full((90, 160, 3), shade, np.uint8))
+    assert ok
+    target.write_bytes(jpeg.tobytes())
+    with db.connection(database_url) as conn:
+        conn.execute(
+            "UPDATE alerts SET snapshot_path = %s, details = %s WHERE id = %s",
+            (snapshot, json.dumps(details), alert_id),
+        )
+        conn.commit()
+    return snapshot
+
+
 def test_clicking_an_alert_opens_its_evidence_and_work_order_and_it_can_be_acknowledged(
     browser: WebDriver,
     dashboard_url: str,
@@ -250,18 +269,9 @@ def test_clicking_an_alert_opens_its_evidence_and_work_order_and_it_can_be_ackno
     alert_id = _insert_alert(
         database_url, camera, grid, "falling_object", "critical", datetime.now(UTC)
     )
-    snapshot = f"{alert_id}/snapshot-1.jpg"
-    target = settings.evidence_dir() / snapshot
-    target.parent.mkdir(parents=True, exist_ok=True)
-    ok, jpeg = cv2.imencode(".jpg", np.full((90, 160, 3), 200, np.uint8))
-    assert ok
-    target.write_bytes(jpeg.tobytes())
     details = {"trajectory": [[0.0, 0.5, 0.2], [0.2, 0.5, 0.4], [0.4, 0.51, 0.8]], "floor": 12}
+    _give_snapshot(database_url, settings, alert_id, 200, details)
     with db.connection(database_url) as conn:
-        conn.execute(
-            "UPDATE alerts SET snapshot_path = %s, details = %s WHERE id = %s",
-            (snapshot, json.dumps(details), alert_id),
-        )
         order = conn.execute(
             "INSERT INTO work_orders (alert_id, source, grid_id, type, severity, title)"
             " VALUES (%s, 'alert', %s, 'falling_object', 'critical', 'browser order')"
@@ -325,18 +335,8 @@ def test_the_camera_wall_shows_a_cameras_live_frame_with_its_open_alert_boxed(
     alert_id = _insert_alert(
         database_url, camera, grid, "ebike_in_elevator", "major", datetime.now(UTC)
     )
-    snapshot = f"{alert_id}/snapshot-1.jpg"
-    (settings.evidence_dir() / snapshot).parent.mkdir(parents=True, exist_ok=True)
-    ok, jpeg = cv2.imencode(".jpg", np.full((90, 160, 3), 90, np.uint8))
-    assert ok
-    (settings.evidence_dir() / snapshot).write_bytes(jpeg.tobytes())
     boxes = [{"x": 0.2, "y": 0.2, "w": 0.5, "h": 0.5}]
-    with db.connection(database_url) as conn:
-        conn.execute(
-            "UPDATE alerts SET snapshot_path = %s, details = %s WHERE id = %s",
-            (snapshot, json.dumps({"boxes": boxes}), alert_id),
-        )
-        conn.commit()
+    _give_snapshot(database_url, settings, alert_id, 90, {"boxes": boxes})
     # What ingest keeps of the camera's feed: its newest frame, larger than the snapshot.
     ok, live = cv2.imencode(".jpg", np.full((180, 320, 3), 200, np.uint8))
     assert ok

@@ -4,14 +4,12 @@ the camera currently detects drawn, and falls back to the alert snapshot when th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
 import numpy as np
 import psycopg
-import pytest
 from flask import Flask
 
 from dashboard.board_queries import CameraFrame
@@ -123,13 +121,6 @@ def test_the_wall_puts_open_alerts_first_live_while_fresh_and_fills_with_live_ca
     assert fresh.live and fresh.image_url == "/camera/cleared.jpg?v=7"
     assert filler.live and filler.device_name == "lobby camera" and filler.alert_type is None
     assert len(wall_tiles(snapshots, live, {}, 1, NOW)) == 1
-
-
-@pytest.fixture(scope="module")
-def queries(database_url: str) -> Iterator[DashboardQueries]:
-    reader = DashboardQueries.connect(database_url)
-    yield reader
-    reader.close()
 
 
 def test_a_grid_chosen_on_the_map_puts_its_own_cameras_on_the_wall(

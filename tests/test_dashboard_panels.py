@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,13 +26,6 @@ from tests.test_dashboard import Site, insert_alert, insert_site
 @pytest.fixture()
 def site(conn: psycopg.Connection) -> Site:
     return insert_site(conn, f"tpan-{uuid.uuid4().hex[:6]}-")
-
-
-@pytest.fixture(scope="module")
-def queries(database_url: str) -> Iterator[DashboardQueries]:
-    reader = DashboardQueries.connect(database_url)
-    yield reader
-    reader.close()
 
 
 def _order(conn: psycopg.Connection, grid: str, state: str, created_ago: timedelta, **due) -> int:
