@@ -122,6 +122,15 @@ def mail() -> Iterator[MailReceiver]:
     receiver.close()
 
 
+@pytest.fixture(autouse=True)
+def empty_outbox(conn: psycopg.Connection) -> None:
+    """Each test starts with nothing pending in the outbox: the tests here share one clock
+    (T0), so messages an earlier test left pending would be due in a later test's sweeps and
+    could spend the sweep's delivery budget (5 s) before that test's own message is tried."""
+    conn.execute("UPDATE notifications SET status = 'gave_up' WHERE status = 'pending'")
+    conn.commit()
+
+
 @dataclass(frozen=True)
 class Place:
     district: str
