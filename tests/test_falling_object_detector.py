@@ -105,8 +105,8 @@ def test_unlit_bottle_dropped_at_night_alerts() -> None:
     assert found[0].details["floor"] == 9
 
 
-def test_rain_at_night_with_birds_and_lights_does_not_alert() -> None:
-    scene = FacadeScene(FLOOR_LINES, FACADE, seed=9)
+def add_look_alikes(scene: FacadeScene) -> None:
+    """Birds, a leaf and a bag, a person on a balcony and two windows lighting up."""
     for t in (0.5, 2.0, 4.0):
         scene.bird(t)
     for t in (0.2, 1.5):
@@ -114,6 +114,11 @@ def test_rain_at_night_with_birds_and_lights_does_not_alert() -> None:
     scene.person_on_balcony(0.5, 6, 4.0)
     scene.light_switch(2.5, 10)
     scene.light_switch(3.5, 18)
+
+
+def test_rain_at_night_with_birds_and_lights_does_not_alert() -> None:
+    scene = FacadeScene(FLOOR_LINES, FACADE, seed=9)
+    add_look_alikes(scene)
     scene.rain(0.0, 8.0)
 
     assert watch(scene, 8.0, 10.0) == []
@@ -121,13 +126,7 @@ def test_rain_at_night_with_birds_and_lights_does_not_alert() -> None:
 
 def test_birds_leaves_and_rain_do_not_alert() -> None:
     scene = FacadeScene(FLOOR_LINES, FACADE, seed=5)
-    for t in (0.5, 2.0, 4.0):
-        scene.bird(t)
-    for t in (0.2, 1.5):
-        scene.leaf_or_bag(t)
-    scene.person_on_balcony(0.5, 6, 4.0)
-    scene.light_switch(2.5, 10)
-    scene.light_switch(3.5, 18)
+    add_look_alikes(scene)
     scene.rain(4.0, 8.0)
     scene.set_lighting(4.0, 6.0, 0.8)
 
