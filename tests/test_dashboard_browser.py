@@ -355,3 +355,36 @@ def test_the_camera_wall_shows_a_cameras_live_frame_with_its_open_alert_boxed(
     assert shown["src"].startswith(f"/camera/{camera}.jpg"), "the live frame, not the snapshot"
     assert shown["width"] == 320
     assert "电梯摄像头 2" in shown["text"] and "实时" in shown["text"]
+
+
+def test_clicking_a_grid_on_the_map_turns_the_camera_wall_to_its_cameras(
+    browser: WebDriver, dashboard_url: str, settings: Settings, browser_site: dict[str, Any]
+) -> None:
+    first, second = browser_site["cameras"]
+    ok, live = cv2.imencode(".jpg", np.full((180, 320, 3), 120, np.uint8))
+    assert ok
+    for camera in (first, second):  # both feeds live: with no grid chosen both are on the wall
+        LatestFrames(settings.evidence_dir()).offer(camera, live.tobytes())
+
+    def wall(driver: WebDriver) -> list[str]:
+        return driver.execute_script(
+            "return [...document.querySelectorAll('#camera-wall [data-camera]')]"
+            ".map(e => e.dataset.camera).sort();"
+        )
+
+    _open(browser, dashboard_url)
+    WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(
+        lambda d: {first, second} <= set(wall(d))
+    )
+    # The event Plotly raises for a click on the first grid's polygon.
+    browser.execute_script(
+        "const gd = document.querySelector('#grid-map .js-plotly-plot');"
+        " const trace = gd.data.findIndex(t => t.type === 'choroplethmap');"
+        " const at = gd.data[trace].locations.indexOf(arguments[0]);"
+        " gd.emit('plotly_click', {points: [{curveNumber: trace, pointNumber: at,"
+        "  pointIndex: at, location: arguments[0], data: gd.data[trace]}]});",
+        browser_site["grids"][0],
+    )
+    WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(lambda d: wall(d) == [first])
+    _click_when_ready(browser, "#grid-detail-close")
+    WebDriverWait(browser, WAIT_S, poll_frequency=0.2).until(lambda d: second in wall(d))

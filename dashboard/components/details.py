@@ -199,7 +199,6 @@ def grid_detail_panel(grid: GridDetail, now: datetime, lang: Language) -> list[A
             children=[
                 html.H3(grid.name),
                 html.Span(grid.community_name or "", className="grid-community"),
-                html.Button("×", id="grid-detail-close", className="close-button"),
             ],
         ),
         html.Div(

@@ -153,7 +153,21 @@ def screen(settings: Settings, lang: Language) -> list[Any]:
                                         figure=empty_map_figure(),
                                         config={**GRAPH_CONFIG, "scrollZoom": True},
                                     ),
-                                    html.Div(id="grid-detail", className="grid-detail hidden"),
+                                    # The close button is always in the page: a callback's
+                                    # Input must exist when the page loads, or Dash refuses
+                                    # the whole callback (and the grid click with it).
+                                    html.Div(
+                                        id="grid-detail",
+                                        className="grid-detail hidden",
+                                        children=[
+                                            html.Button(
+                                                "×",
+                                                id="grid-detail-close",
+                                                className="close-button grid-detail-close",
+                                            ),
+                                            html.Div(id="grid-detail-body"),
+                                        ],
+                                    ),
                                 ],
                             ),
                             "map-panel",

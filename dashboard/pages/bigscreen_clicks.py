@@ -85,7 +85,7 @@ def register_callbacks(app: Dash, queries: DashboardQueries) -> None:
         return (version or 0) + 1
 
     @app.callback(
-        Output("grid-detail", "children"),
+        Output("grid-detail-body", "children"),
         Output("grid-detail", "className"),
         Output("wall-grid", "data"),
         Input("grid-map", "clickData"),
