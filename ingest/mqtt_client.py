@@ -108,18 +108,11 @@ class BufferedSocket:
     def next_packet(self) -> tuple[int, bytes] | None:
         """(command byte, body) of the next packet if the buffer holds all of it, else None."""
         buffer, at = self._buffer, self._at
-        end = len(buffer)
-        length, shift, i = 0, 0, at + 1
-        while True:
-            if i >= end or i - at > 4:
-                return None  # not all here yet (or a malformed length: paho's reader says so)
-            byte = buffer[i]
-            length |= (byte & 0x7F) << shift
-            i += 1
-            if byte < 0x80:
-                break
-            shift += 7
-        if end - i < length:
+        try:
+            length, i = _variable_int(buffer, at + 1)
+        except ValueError:
+            return None  # not all here yet (or a malformed length: paho's reader says so)
+        if len(buffer) - i < length:
             return None
         self._at = i + length
         return buffer[at], buffer[i : self._at]
